@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+# askbase API image. The container needs DATABASE_URL (Supabase or any PostgreSQL with
+# pgvector); the embedded database is for local development only.
+
+FROM python:3.11-slim AS build
+WORKDIR /src
+RUN python -m venv /opt/askbase
+COPY pyproject.toml README.md ./
+COPY app ./app
+COPY schema ./schema
+COPY resolvers ./resolvers
+COPY database ./database
+RUN /opt/askbase/bin/pip install --no-cache-dir .
+
+FROM python:3.11-slim
+RUN useradd --system --uid 10001 --home-dir /home/askbase --create-home askbase
+COPY --from=build /opt/askbase /opt/askbase
+COPY widget /srv/askbase/widget
+ENV PATH=/opt/askbase/bin:$PATH \
+    ENVIRONMENT=production \
+    LOG_JSON=true \
+    HOST=0.0.0.0 \
+    PORT=8000 \
+    PYTHONUNBUFFERED=1
+USER askbase
+WORKDIR /srv/askbase
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2).status == 200 else 1)"]
+CMD ["askbase", "serve"]

@@ -1,0 +1,118 @@
+"""The `askbase` command: serve, migrate, token, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import uuid
+from pathlib import Path
+
+from app.settings import ConfigError, Settings, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as error:
+        for problem in error.problems:
+            print(f"askbase: configuration error: {problem}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.logging import configure_logging
+    from app.main import create_app
+
+    settings = _settings()
+    configure_logging(json=settings.log_json, level=settings.log_level)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    where = (
+        "embedded PostgreSQL in " + str(settings.data_dir) if settings.embedded else "DATABASE_URL"
+    )
+    print(f"askbase: database: {where}", file=sys.stderr)
+    if settings.development:
+        print(f"askbase: GraphiQL at http://{host}:{port}/graphql", file=sys.stderr)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        access_log=False,
+        log_level="warning",
+        proxy_headers=False,
+        ws_max_size=1 << 20,
+    )
+    return 0
+
+
+def migrate(args: argparse.Namespace) -> int:
+    from app.lifespan import apply_migrations, database_url
+
+    settings = _settings()
+    applied = asyncio.run(apply_migrations(database_url(settings)))
+    print(f"applied: {', '.join(applied)}" if applied else "database is up to date")
+    return 0
+
+
+def token(args: argparse.Namespace) -> int:
+    from app.auth import load_keys, mint_owner_token
+
+    settings = _settings()
+    keys = load_keys(settings)
+    if keys.owner_secret is None:
+        print(
+            "askbase: owners sign in through Supabase here (no HS256 secret is configured)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        user_id = uuid.UUID(args.user_id) if args.user_id else uuid.uuid4()
+    except ValueError:
+        print("askbase: --user-id must be a UUID", file=sys.stderr)
+        return 2
+    print(mint_owner_token(keys.owner_secret, user_id, args.ttl))
+    return 0
+
+
+def export_schema(args: argparse.Namespace) -> int:
+    from schema.build import export_sdl
+
+    sdl = export_sdl()
+    if args.output:
+        Path(args.output).write_text(sdl, encoding="utf-8")
+    else:
+        sys.stdout.write(sdl)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="askbase", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("serve", help="serve the API (embedded database unless DATABASE_URL)")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(run=serve)
+
+    p = commands.add_parser("migrate", help="apply database migrations and exit")
+    p.set_defaults(run=migrate)
+
+    p = commands.add_parser("token", help="print an owner token (embedded or HS256 mode)")
+    p.add_argument("--user-id", help="the owner's user id (UUID); a new one when omitted")
+    p.add_argument("--ttl", type=int, default=30 * 24 * 3600, help="lifetime in seconds")
+    p.set_defaults(run=token)
+
+    p = commands.add_parser("export-schema", help="print the GraphQL SDL")
+    p.add_argument("--output", "-o", help="write to this file instead of stdout")
+    p.set_defaults(run=export_schema)
+
+    args = parser.parse_args(argv)
+    result: int = args.run(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

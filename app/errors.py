@@ -1,0 +1,48 @@
+"""Errors that are safe to show to clients, each with a stable `code`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AppError(Exception):
+    code = "INTERNAL"
+
+    def __init__(self, message: str, **extensions: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        # graphql-core copies a dict `extensions` of the original error onto the
+        # GraphQLError it builds, so the code reaches clients on every path.
+        self.extensions: dict[str, Any] = {"code": self.code, **extensions}
+
+
+class BadUserInput(AppError):
+    code = "BAD_USER_INPUT"
+
+
+class Unauthenticated(AppError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(AppError):
+    code = "FORBIDDEN"
+
+
+class NotFound(AppError):
+    code = "NOT_FOUND"
+
+
+class PayloadTooLarge(AppError):
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class Unavailable(AppError):
+    code = "UNAVAILABLE"
+
+
+class RateLimited(AppError):
+    code = "RATE_LIMITED"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many requests; retry in {retry_after} s.", retryAfter=retry_after)
+        self.retry_after = retry_after

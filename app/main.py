@@ -1,0 +1,88 @@
+"""create_app(settings): the Starlette application with GraphQL, health and middleware."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+
+from app.context import Context
+from app.errors import AppError
+from app.lifespan import make_lifespan
+from app.logging import RequestIdMiddleware
+from app.settings import Settings
+from app.state import AppState
+from schema.build import build_schema
+
+
+def app_state(request: Request | WebSocket) -> AppState:
+    state: AppState = request.scope["state"]["askbase"]
+    return state
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket | None = None
+    ) -> Context:
+        return Context(state=app_state(request), request=request, response=response)
+
+    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
+        """Authenticate a WebSocket from its connection_init payload (or its headers)."""
+        try:
+            await context.principal()
+        except AppError as error:
+            raise ConnectionRejectionError({"message": error.message, "code": error.code}) from None
+        return None
+
+
+async def health(request: Request) -> JSONResponse:
+    return JSONResponse({"ok": True, "version": app_state(request).version})
+
+
+async def health_db(request: Request) -> JSONResponse:
+    ok = await app_state(request).db.ping(wait_seconds=2.0)
+    return JSONResponse({"ok": ok, "database": ok}, status_code=200 if ok else 503)
+
+
+def create_app(settings: Settings) -> Starlette:
+    schema = build_schema(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+    )
+    graphql: Any = GraphQLApp(
+        schema,
+        graphql_ide="graphiql" if settings.development else None,
+        keep_alive=True,
+        keep_alive_interval=15,
+    )
+    return Starlette(
+        routes=[
+            Route("/health", health),
+            Route("/health/db", health_db),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            # Visitor origins are checked per website by the API itself; CORS only lets
+            # browsers send bearer-token requests (no cookies are used).
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", "x-request-id"],
+                expose_headers=["x-request-id"],
+                max_age=600,
+            ),
+        ],
+        lifespan=make_lifespan(settings),
+    )

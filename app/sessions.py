@@ -1,0 +1,43 @@
+"""Visitor sessions for the widget: a short-lived token scoped to one website."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from app.auth import mint_visitor_token, origin_allowed
+from app.context import Context
+from app.errors import Forbidden, NotFound
+from database import websites
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    token: str
+    visitor_id: uuid.UUID
+    expires_at: datetime
+    website: asyncpg.Record
+
+
+async def start(ctx: Context, website_id: uuid.UUID) -> NewSession:
+    """Anyone may start a session, but only from an origin the website allows.
+
+    A caller without an Origin header (a server) is allowed only by "*".
+    """
+    await ctx.principal()  # a token that is sent must still be valid
+    await ctx.state.limits.check(ctx.client_ip, str(website_id))
+    async with ctx.service_db() as conn:
+        found = await websites.by_ids(conn, [website_id], owner_view=False)
+    if not found:
+        raise NotFound("Website not found.")
+    website = found[0]
+    if not origin_allowed(ctx.origin, list(website["allowed_origins"])):
+        raise Forbidden("This origin is not allowed for the website.")
+    visitor_id = uuid.uuid4()
+    token, expires_at = mint_visitor_token(
+        ctx.state.keys, website_id, visitor_id, ctx.state.settings.session_ttl_seconds
+    )
+    return NewSession(token=token, visitor_id=visitor_id, expires_at=expires_at, website=website)

@@ -1,0 +1,95 @@
+"""Configuration from the environment and `.env`, validated once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("askbase", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+    )
+
+    environment: Literal["development", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+
+    database_url: SecretStr | None = None
+    data_dir: Path = Field(default_factory=_default_data_dir, alias="ASKBASE_DATA_DIR")
+    db_pool_min: int = Field(1, ge=0)
+    db_pool_max: int = Field(10, ge=1)
+
+    supabase_jwt_secret: SecretStr | None = None
+    supabase_jwks_url: str | None = None
+    jwt_audience: str = "authenticated"
+    session_secret: SecretStr | None = Field(None, alias="ASKBASE_SESSION_SECRET")
+    session_ttl_seconds: int = Field(3600, ge=60, le=30 * 24 * 3600)
+
+    log_json: bool = False
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    max_message_chars: int = Field(8000, ge=1)
+    max_query_depth: int = Field(10, ge=2)
+    max_aliases: int = Field(15, ge=1)
+    max_tokens: int = Field(2000, ge=50)
+
+    rate_limit_ip_per_minute: float = Field(60, gt=0)
+    rate_limit_website_per_minute: float = Field(600, gt=0)
+    trusted_proxy_header: str | None = None
+    trusted_proxy_count: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.db_pool_min > self.db_pool_max:
+            raise ValueError("DB_POOL_MIN must not exceed DB_POOL_MAX")
+        if self.database_url is not None and not (self.supabase_jwt_secret or self.session_secret):
+            raise ValueError(
+                "with DATABASE_URL set, also set SUPABASE_JWT_SECRET or ASKBASE_SESSION_SECRET "
+                "so that every instance signs visitor tokens with the same key"
+            )
+        if self.database_url is not None:
+            url = self.database_url.get_secret_value()
+            if not url.startswith(("postgres://", "postgresql://")):
+                raise ValueError("DATABASE_URL must start with postgresql:// or postgres://")
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def development(self) -> bool:
+        return self.environment == "development"
+
+
+class ConfigError(Exception):
+    """Invalid configuration, with one readable line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]).upper()
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{where}: {msg}" if where else msg)
+        raise ConfigError(problems) from None

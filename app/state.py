@@ -1,0 +1,20 @@
+"""What the lifespan builds once and every request shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.auth import Keys, TokenVerifier
+from app.ratelimit import RateLimits
+from app.settings import Settings
+from database.pool import Database
+
+
+@dataclass(frozen=True, slots=True)
+class AppState:
+    settings: Settings
+    db: Database
+    keys: Keys
+    verifier: TokenVerifier
+    limits: RateLimits
+    version: str

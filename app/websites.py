@@ -1,0 +1,87 @@
+"""Websites (tenants): created, changed and deleted by their owners."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+
+from app.auth import Owner
+from app.context import Context
+from app.errors import BadUserInput, NotFound
+from app.validation import WebsiteCreate, WebsiteUpdate
+from database import websites
+
+_COLUMNS = ("name", "allowed_origins", "system_prompt", "model", "temperature")
+_SETTINGS = {
+    "title": "title",
+    "welcome_message": "welcomeMessage",
+    "suggested_questions": "suggestedQuestions",
+    "theme": "theme",
+}
+_NOT_NULL = ("name", "allowed_origins", "title", "suggested_questions", "theme")
+
+
+async def create(ctx: Context, data: WebsiteCreate) -> asyncpg.Record:
+    await ctx.owner()
+    name = data.name or data.domain
+    async with ctx.db() as conn:
+        try:
+            return await websites.insert(
+                conn,
+                domain=data.domain,
+                name=name,
+                allowed_origins=data.allowed_origins,
+                system_prompt=data.system_prompt,
+                settings={"title": name},
+            )
+        except asyncpg.UniqueViolationError:
+            raise BadUserInput(
+                "You already have a website for this domain.", field="domain"
+            ) from None
+
+
+async def update(ctx: Context, website_id: uuid.UUID, data: WebsiteUpdate) -> asyncpg.Record:
+    await ctx.owner()
+    given = data.model_dump(exclude_unset=True)
+    for key in _NOT_NULL:
+        if key in given and given[key] is None:
+            raise BadUserInput(f"`{key}` cannot be null.", field=key)
+    changes: dict[str, Any] = {k: v for k, v in given.items() if k in _COLUMNS}
+    public = {_SETTINGS[k]: v for k, v in given.items() if k in _SETTINGS}
+    if public:
+        changes["settings"] = public
+    async with ctx.db() as conn:
+        if changes:
+            row = await websites.update(conn, website_id, changes)
+        else:
+            found = await websites.by_ids(conn, [website_id], owner_view=True)
+            row = found[0] if found else None
+    if row is None:
+        raise NotFound("Website not found.")
+    return row
+
+
+async def delete(ctx: Context, website_id: uuid.UUID) -> bool:
+    await ctx.owner()
+    async with ctx.db() as conn:
+        if not await websites.delete(conn, website_id):
+            raise NotFound("Website not found.")
+    return True
+
+
+async def owned(ctx: Context) -> list[asyncpg.Record]:
+    await ctx.owner()
+    async with ctx.db() as conn:
+        return await websites.owned(conn)
+
+
+async def get(ctx: Context, website_id: uuid.UUID) -> asyncpg.Record:
+    """The website as the caller may see it, or NOT_FOUND (also when RLS hides it)."""
+    owner_view = isinstance(await ctx.caller(), Owner)
+    async with ctx.db() as conn:
+        found = await websites.by_ids(conn, [website_id], owner_view=owner_view)
+    if not found:
+        raise NotFound("Website not found.")
+    return found[0]

@@ -1,0 +1,59 @@
+"""Message queries. A chat's messages are listed oldest first, paged by (created_at, id)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+COLUMNS = "id, chat_id, website_id, role, content, status, sources, usage, created_at"
+
+
+async def insert(
+    conn: asyncpg.Connection,
+    *,
+    chat_id: uuid.UUID,
+    website_id: uuid.UUID,
+    role: str,
+    content: str,
+    status: str = "complete",
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        f"insert into public.messages (chat_id, website_id, role, content, status) "
+        f"values ($1, $2, $3, $4, $5) returning {COLUMNS}",
+        chat_id,
+        website_id,
+        role,
+        content,
+        status,
+    )
+    assert row is not None
+    return row
+
+
+async def pages(
+    conn: asyncpg.Connection,
+    chat_ids: Sequence[uuid.UUID],
+    *,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+) -> list[asyncpg.Record]:
+    """Up to `limit` messages of each chat in one statement (one lateral scan per chat)."""
+    cursor_filter = "and (m.created_at, m.id) > ($3, $4)" if after else ""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""
+        select m.* from unnest($1::uuid[]) as k(chat_id)
+        cross join lateral (
+          select {COLUMNS} from public.messages m
+          where m.chat_id = k.chat_id {cursor_filter}
+          order by m.created_at, m.id
+          limit $2
+        ) m
+        """,
+        list(chat_ids),
+        limit,
+        *(after or ()),
+    )
+    return rows

@@ -1,0 +1,67 @@
+"""The connection pool and request-scoped transactions under row-level security."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, Literal, cast
+
+import asyncpg
+from pgvector.asyncpg import register_vector
+
+DbRole = Literal["anon", "authenticated", "service_role"]
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await register_vector(conn)
+
+
+async def create_pool(dsn: str, *, min_size: int, max_size: int) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        # Transaction-mode poolers (Supabase port 6543) cannot keep prepared statements.
+        statement_cache_size=0 if ":6543" in dsn else 100,
+        command_timeout=30,
+    )
+    assert pool is not None
+    return pool
+
+
+class Database:
+    """Owns the pool; hands out transactions that run as a Supabase role with JWT claims."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @asynccontextmanager
+    async def session(
+        self, role: DbRole, claims: Mapping[str, Any]
+    ) -> AsyncIterator[asyncpg.Connection]:
+        """A transaction in which `role` and `request.jwt.claims` are set locally.
+
+        Row-level security policies see the claims through auth.uid() / auth.jwt(), so a
+        query that forgets a tenant filter still cannot read another tenant's rows.
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)",
+                role,
+                json.dumps(dict(claims)),
+            )
+            yield cast(asyncpg.Connection, conn)
+
+    async def ping(self, wait_seconds: float) -> bool:
+        try:
+            async with self.pool.acquire(timeout=wait_seconds) as conn:
+                return bool(await conn.fetchval("select 1", timeout=wait_seconds) == 1)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return False
+
+    async def close(self) -> None:
+        await self.pool.close()

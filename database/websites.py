@@ -1,0 +1,96 @@
+"""Website queries. Visitors may read only the public columns (enforced by grants too)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import asyncpg
+
+PUBLIC_COLUMNS = "id, domain, name, settings, allowed_origins, created_at"
+OWNER_COLUMNS = f"{PUBLIC_COLUMNS}, owner_id, system_prompt, model, temperature"
+
+# Columns an update may set, by name; values arrive validated.
+UPDATABLE = frozenset(
+    {"name", "settings", "system_prompt", "model", "temperature", "allowed_origins"}
+)
+
+
+async def insert(
+    conn: asyncpg.Connection,
+    *,
+    domain: str,
+    name: str,
+    allowed_origins: Sequence[str],
+    system_prompt: str | None,
+    settings: Mapping[str, Any],
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        f"""
+        insert into public.websites (domain, name, allowed_origins, system_prompt, settings)
+        values ($1, $2, $3, $4, $5)
+        returning {OWNER_COLUMNS}
+        """,
+        domain,
+        name,
+        list(allowed_origins),
+        system_prompt,
+        dict(settings),
+    )
+    assert row is not None
+    return row
+
+
+async def by_ids(
+    conn: asyncpg.Connection, ids: Sequence[uuid.UUID], *, owner_view: bool
+) -> list[asyncpg.Record]:
+    columns = OWNER_COLUMNS if owner_view else PUBLIC_COLUMNS
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"select {columns} from public.websites where id = any($1::uuid[])", list(ids)
+    )
+    return rows
+
+
+async def owned(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """The caller's websites: row-level security keeps only those of auth.uid()."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"select {OWNER_COLUMNS} from public.websites order by created_at, id"
+    )
+    return rows
+
+
+async def update(
+    conn: asyncpg.Connection, website_id: uuid.UUID, changes: Mapping[str, Any]
+) -> asyncpg.Record | None:
+    unknown = set(changes) - UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    # Public settings are merged key by key; a null value removes that key.
+    assignments = [
+        f"settings = jsonb_strip_nulls(settings || ${i})" if col == "settings" else f"{col} = ${i}"
+        for i, col in enumerate(changes, start=2)
+    ]
+    assignments.append("updated_at = now()")
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"update public.websites set {', '.join(assignments)} where id = $1 "
+        f"returning {OWNER_COLUMNS}",
+        website_id,
+        *changes.values(),
+    )
+    return row
+
+
+async def delete(conn: asyncpg.Connection, website_id: uuid.UUID) -> bool:
+    deleted = await conn.fetchval(
+        "delete from public.websites where id = $1 returning id", website_id
+    )
+    return deleted is not None
+
+
+async def access_info(conn: asyncpg.Connection, website_id: uuid.UUID) -> asyncpg.Record | None:
+    """Id and allowed origins, for the visitor origin check (run as service_role)."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        "select id, allowed_origins from public.websites where id = $1", website_id
+    )
+    return row

@@ -1,0 +1,49 @@
+"""Chat and message resolvers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from app import chats
+from app.context import Context
+from app.pagination import Page
+from app.validation import parse_id
+from resolvers.loaders import loaders
+
+
+async def chat(ctx: Context, chat_id: str) -> asyncpg.Record | None:
+    return await chats.get(ctx, parse_id(chat_id, "id"))
+
+
+async def chat_page(
+    ctx: Context, website_id: str, first: int | None, after: str | None
+) -> Page[asyncpg.Record]:
+    return await chats.page(ctx, parse_id(website_id, "websiteId"), first, after)
+
+
+async def message_page(
+    ctx: Context, chat_id: str, first: int | None, after: str | None
+) -> Page[asyncpg.Record]:
+    return await chats.message_page(ctx, parse_id(chat_id, "chatId"), first, after)
+
+
+async def chat_messages(
+    ctx: Context, chat_id: Any, first: int | None, after: str | None
+) -> Page[asyncpg.Record]:
+    """A chat's messages as a field of Chat: batched across the chats of a response."""
+    await ctx.caller()
+    return await loaders(ctx).message_pages.load((parse_id(chat_id, "id"), first, after))
+
+
+async def create_chat(ctx: Context, website_id: str, title: str | None) -> asyncpg.Record:
+    return await chats.create(ctx, parse_id(website_id, "websiteId"), title)
+
+
+async def add_message(ctx: Context, chat_id: str, content: str) -> asyncpg.Record:
+    return await chats.add_message(ctx, parse_id(chat_id, "chatId"), content)
+
+
+async def delete_chat(ctx: Context, chat_id: str) -> bool:
+    return await chats.delete(ctx, parse_id(chat_id, "id"))

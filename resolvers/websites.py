@@ -1,0 +1,55 @@
+"""Website and session resolvers: parse arguments, call app/, return records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from app import sessions, websites
+from app.auth import Owner
+from app.context import Context
+from app.errors import Forbidden
+from app.pagination import Page
+from app.validation import WebsiteCreate, WebsiteUpdate, parse_id, validated
+from resolvers.loaders import loaders
+
+
+async def website(ctx: Context, website_id: str) -> asyncpg.Record | None:
+    await ctx.caller()
+    return await loaders(ctx).websites.load(parse_id(website_id, "id"))
+
+
+async def my_websites(ctx: Context) -> list[asyncpg.Record]:
+    return await websites.owned(ctx)
+
+
+async def create_website(ctx: Context, data: dict[str, Any]) -> asyncpg.Record:
+    await ctx.owner()
+    return await websites.create(ctx, validated(WebsiteCreate, data))
+
+
+async def update_website(ctx: Context, website_id: str, data: dict[str, Any]) -> asyncpg.Record:
+    wid = parse_id(website_id, "id")
+    await ctx.owner()
+    return await websites.update(ctx, wid, validated(WebsiteUpdate, data))
+
+
+async def delete_website(ctx: Context, website_id: str) -> bool:
+    return await websites.delete(ctx, parse_id(website_id, "id"))
+
+
+async def start_session(ctx: Context, website_id: str) -> sessions.NewSession:
+    return await sessions.start(ctx, parse_id(website_id, "websiteId"))
+
+
+async def owner_only(ctx: Context, what: str) -> None:
+    if not isinstance(await ctx.caller(), Owner):
+        raise Forbidden(f"Only the website owner may read {what}.")
+
+
+async def website_chats(
+    ctx: Context, website_id: Any, first: int | None, after: str | None
+) -> Page[asyncpg.Record]:
+    await owner_only(ctx, "a website's chats")
+    return await loaders(ctx).chat_pages.load((parse_id(website_id, "id"), first, after))

@@ -1,0 +1,104 @@
+"""Every error leaves with a contract code and the request id; unexpected ones are masked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import structlog
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry import Schema
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
+
+from app.context import begin_operation
+from app.errors import AppError
+from app.logging import request_id_var
+
+MASKED_MESSAGE = "Internal server error"
+log = structlog.get_logger("askbase.graphql")
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """A resolver raised something that is not an AppError: a bug or an outage."""
+    original = error.original_error
+    return (
+        original is not None
+        and not isinstance(original, (AppError, GraphQLError))
+        and error.path is not None
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    """Sets `extensions.code` and `extensions.requestId` on every error of a result.
+
+    It also opens the per-operation cache that dataloaders live in.
+    """
+
+    def __init__(self) -> None:
+        self._pre_execution: dict[int, str] = {}
+
+    def on_operation(self) -> Iterator[None]:
+        self._pre_execution = {}
+        begin_operation()
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [self._format(e) for e in result.errors]
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        self._mark("GRAPHQL_PARSE_FAILED")
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        self._mark("GRAPHQL_VALIDATION_FAILED")
+
+    def _mark(self, code: str) -> None:
+        for error in self.execution_context.pre_execution_errors or []:
+            self._pre_execution.setdefault(id(error), code)
+
+    def _format(self, error: GraphQLError) -> GraphQLError:
+        extensions: dict[str, Any] = dict(error.extensions or {})
+        message = error.message
+        original = error.original_error
+        if isinstance(original, AppError):
+            extensions.update(original.extensions)
+        elif is_unexpected(error):
+            message, extensions = MASKED_MESSAGE, {"code": "INTERNAL"}
+        elif "code" not in extensions:
+            code = self._pre_execution.get(id(error))
+            if code is None and isinstance(error, GraphQLSyntaxError):
+                code = "GRAPHQL_PARSE_FAILED"
+            if code == "GRAPHQL_PARSE_FAILED" and "tokens" in message:
+                code = "GRAPHQL_VALIDATION_FAILED"  # the token limit is a validation rule
+            # What is left failed while coercing variables: the client's input.
+            extensions["code"] = code or "BAD_USER_INPUT"
+        extensions["requestId"] = request_id_var.get()
+        return GraphQLError(
+            message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions=extensions,
+        )
+
+
+class AskbaseSchema(Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log unexpected errors with their traceback; expected ones are client outcomes."""
+        for error in errors:
+            if is_unexpected(error):
+                original = error.original_error
+                assert original is not None
+                log.error(
+                    "unexpected error",
+                    path=".".join(str(p) for p in error.path or []),
+                    exc_info=(type(original), original, original.__traceback__),
+                )
+            else:
+                code = (error.extensions or {}).get("code")
+                log.info("graphql error", code=code, message=error.message)

@@ -1,0 +1,173 @@
+"""The Query, Mutation and Subscription roots: argument plumbing and result mapping."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+from strawberry.file_uploads import Upload
+from strawberry.types import Info
+
+from app.context import Context
+from app.errors import Unavailable
+from resolvers import chats, documents, health, websites
+from schema.inputs import CreateWebsiteInput, UpdateWebsiteInput, given
+from schema.types import (
+    Chat,
+    ChatConnection,
+    ChatEvent,
+    Document,
+    DocumentConnection,
+    DocumentStatus,
+    Health,
+    Message,
+    MessageConnection,
+    SearchHit,
+    Session,
+    Website,
+)
+
+Ctx = Info[Context, None]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def health(self, info: Ctx) -> Health:
+        ok, database, version = await health.health(info.context)
+        return Health(ok=ok, database=database, version=version)
+
+    @strawberry.field(description="Visitors see the public part only.")
+    async def website(self, info: Ctx, id: strawberry.ID) -> Website | None:
+        row = await websites.website(info.context, id)
+        return Website.from_row(row) if row else None
+
+    @strawberry.field(description="The caller's own websites.")
+    async def websites(self, info: Ctx) -> list[Website]:
+        return [Website.from_row(r) for r in await websites.my_websites(info.context)]
+
+    @strawberry.field
+    async def chat(self, info: Ctx, id: strawberry.ID) -> Chat | None:
+        row = await chats.chat(info.context, id)
+        return Chat.from_row(row) if row else None
+
+    @strawberry.field
+    async def chats(
+        self, info: Ctx, website_id: strawberry.ID, first: int | None = 20, after: str | None = None
+    ) -> ChatConnection:
+        return ChatConnection.of(await chats.chat_page(info.context, website_id, first, after))
+
+    @strawberry.field
+    async def messages(
+        self, info: Ctx, chat_id: strawberry.ID, first: int | None = 50, after: str | None = None
+    ) -> MessageConnection:
+        return MessageConnection.of(await chats.message_page(info.context, chat_id, first, after))
+
+    @strawberry.field
+    async def document(self, info: Ctx, id: strawberry.ID) -> Document | None:
+        row = await documents.document(info.context, id)
+        return Document.from_row(row) if row else None
+
+    @strawberry.field
+    async def documents(
+        self,
+        info: Ctx,
+        website_id: strawberry.ID,
+        first: int | None = 20,
+        after: str | None = None,
+        status: DocumentStatus | None = None,
+    ) -> DocumentConnection:
+        page = await documents.document_page(
+            info.context, website_id, first, after, status.value if status else None
+        )
+        return DocumentConnection.of(page)
+
+    @strawberry.field
+    async def search(
+        self, info: Ctx, website_id: strawberry.ID, query: str, limit: int | None = 5
+    ) -> list[SearchHit]:
+        await info.context.caller()
+        raise Unavailable("Search arrives with the knowledge base; it is not available yet.")
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def create_website(self, info: Ctx, input: CreateWebsiteInput) -> Website:
+        return Website.from_row(await websites.create_website(info.context, given(input)))
+
+    @strawberry.mutation
+    async def update_website(
+        self, info: Ctx, id: strawberry.ID, input: UpdateWebsiteInput
+    ) -> Website:
+        return Website.from_row(await websites.update_website(info.context, id, given(input)))
+
+    @strawberry.mutation
+    async def delete_website(self, info: Ctx, id: strawberry.ID) -> bool:
+        return await websites.delete_website(info.context, id)
+
+    @strawberry.mutation(description="Anonymous visitor token for the widget.")
+    async def start_session(self, info: Ctx, website_id: strawberry.ID) -> Session:
+        new = await websites.start_session(info.context, website_id)
+        return Session(
+            token=new.token,
+            visitor_id=strawberry.ID(str(new.visitor_id)),
+            expires_at=new.expires_at,
+            website=Website.from_row(new.website),
+        )
+
+    @strawberry.mutation
+    async def create_chat(
+        self, info: Ctx, website_id: strawberry.ID, title: str | None = None
+    ) -> Chat:
+        return Chat.from_row(await chats.create_chat(info.context, website_id, title))
+
+    @strawberry.mutation(description="Stores a message, no answer.")
+    async def add_message(self, info: Ctx, chat_id: strawberry.ID, content: str) -> Message:
+        return Message.from_row(await chats.add_message(info.context, chat_id, content))
+
+    @strawberry.mutation
+    async def delete_chat(self, info: Ctx, id: strawberry.ID) -> bool:
+        return await chats.delete_chat(info.context, id)
+
+    @strawberry.mutation(description="GraphQL multipart request spec.")
+    async def upload_document(self, info: Ctx, website_id: strawberry.ID, file: Upload) -> Document:
+        await info.context.owner()
+        raise Unavailable("Document ingestion is not available in this version yet.")
+
+    @strawberry.mutation
+    async def add_document_text(
+        self, info: Ctx, website_id: strawberry.ID, filename: str, text: str
+    ) -> Document:
+        await info.context.owner()
+        raise Unavailable("Document ingestion is not available in this version yet.")
+
+    @strawberry.mutation
+    async def delete_document(self, info: Ctx, id: strawberry.ID) -> bool:
+        return await documents.delete_document(info.context, id)
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description=(
+            "Stores the user message, retrieves context, streams the answer, stores it. "
+            "Order: SourcesFound once, TokenDelta*, then exactly one MessageDone or ChatFailed."
+        )
+    )
+    async def chat_stream(
+        self, info: Ctx, chat_id: strawberry.ID, message: str
+    ) -> AsyncGenerator[ChatEvent, None]:
+        await info.context.caller()
+        raise Unavailable("Streaming answers are not available in this version yet.")
+        yield  # pragma: no cover
+
+    @strawberry.subscription(
+        description="Emits the document on every status change until READY or FAILED."
+    )
+    async def document_status(
+        self, info: Ctx, document_id: strawberry.ID
+    ) -> AsyncGenerator[Document, None]:
+        await info.context.owner()
+        raise Unavailable("Document status updates are not available in this version yet.")
+        yield  # pragma: no cover
