@@ -24,7 +24,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.logging import configure_logging
-    from app.main import create_app
+    from app.main import server_config
 
     settings = _settings()
     configure_logging(json=settings.log_json, level=settings.log_level)
@@ -36,23 +36,20 @@ def serve(args: argparse.Namespace) -> int:
     print(f"askbase: database: {where}", file=sys.stderr)
     if settings.development:
         print(f"askbase: GraphiQL at http://{host}:{port}/graphql", file=sys.stderr)
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        access_log=False,
-        log_level="warning",
-        proxy_headers=False,
-        ws_max_size=1 << 20,
-    )
+    uvicorn.Server(server_config(settings, host=host, port=port)).run()
     return 0
 
 
 def migrate(args: argparse.Namespace) -> int:
-    from app.lifespan import apply_migrations, database_url
+    from app.lifespan import apply_migrations, database
 
     settings = _settings()
-    applied = asyncio.run(apply_migrations(database_url(settings)))
+    dsn, embedded = database(settings)
+    try:
+        applied = asyncio.run(apply_migrations(dsn))
+    finally:
+        if embedded is not None:
+            embedded.release()
     print(f"applied: {', '.join(applied)}" if applied else "database is up to date")
     return 0
 

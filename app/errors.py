@@ -46,3 +46,18 @@ class RateLimited(AppError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"Too many requests; retry in {retry_after} s.", retryAfter=retry_after)
         self.retry_after = retry_after
+
+
+def is_outage(error: BaseException) -> bool:
+    """The database (or another dependency) cannot be reached: retryable, not a bug."""
+    import asyncpg
+
+    return isinstance(
+        error,
+        OSError
+        | TimeoutError
+        | asyncpg.InterfaceError
+        | asyncpg.CannotConnectNowError
+        | asyncpg.ConnectionDoesNotExistError
+        | asyncpg.AdminShutdownError,
+    )

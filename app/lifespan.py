@@ -15,18 +15,19 @@ from app.auth import TokenVerifier, load_keys
 from app.ratelimit import RateLimits
 from app.settings import Settings
 from app.state import AppState
-from database.embedded import start_embedded
+from database.embedded import EmbeddedDatabase
 from database.migrate import migrate
 from database.pool import Database, create_pool
 
 log = structlog.get_logger("askbase")
 
 
-def database_url(settings: Settings) -> str:
-    """The configured DATABASE_URL, or the embedded server's (started on first use)."""
+def database(settings: Settings) -> tuple[str, EmbeddedDatabase | None]:
+    """The configured DATABASE_URL, or an embedded server started for this process."""
     if settings.database_url is not None:
-        return settings.database_url.get_secret_value()
-    return start_embedded(settings.data_dir).get_uri()
+        return settings.database_url.get_secret_value(), None
+    embedded = EmbeddedDatabase(settings.data_dir)
+    return embedded.uri, embedded
 
 
 async def apply_migrations(dsn: str) -> list[str]:
@@ -40,11 +41,18 @@ async def apply_migrations(dsn: str) -> list[str]:
 def make_lifespan(settings: Settings) -> Any:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, AppState]]:
-        dsn = database_url(settings)
-        applied = await apply_migrations(dsn)
-        if applied:
-            log.info("migrations applied", versions=applied)
-        pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+        dsn, embedded = database(settings)
+        try:
+            applied = await apply_migrations(dsn)
+            if applied:
+                log.info("migrations applied", versions=applied)
+            pool = await create_pool(
+                dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+            )
+        except BaseException:
+            if embedded is not None:
+                embedded.release()
+            raise
         keys = load_keys(settings)
         state = AppState(
             settings=settings,
@@ -61,6 +69,8 @@ def make_lifespan(settings: Settings) -> Any:
             yield {"askbase": state}
         finally:
             await state.db.close()
+            if embedded is not None:
+                embedded.release()
             log.info("stopped")
 
     return lifespan

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
+import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -15,12 +17,14 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
 from app.context import Context
-from app.errors import AppError
+from app.errors import AppError, is_outage
 from app.lifespan import make_lifespan
 from app.logging import RequestIdMiddleware
 from app.settings import Settings
 from app.state import AppState
 from schema.build import build_schema
+
+log = structlog.get_logger("askbase")
 
 
 def app_state(request: Request | WebSocket) -> AppState:
@@ -40,6 +44,11 @@ class GraphQLApp(GraphQL[Context, None]):
             await context.principal()
         except AppError as error:
             raise ConnectionRejectionError({"message": error.message, "code": error.code}) from None
+        except Exception as error:
+            if not is_outage(error):
+                log.exception("unexpected error while authenticating a WebSocket")
+                raise ConnectionRejectionError({"code": "INTERNAL"}) from None
+            raise ConnectionRejectionError({"code": "UNAVAILABLE"}) from None
         return None
 
 
@@ -63,6 +72,10 @@ def create_app(settings: Settings) -> Starlette:
         graphql_ide="graphiql" if settings.development else None,
         keep_alive=True,
         keep_alive_interval=15,
+        # Sockets carry bearer tokens in connection_init, never cookies, so a foreign page
+        # has no ambient credentials to abuse; each website's allowed origins are checked
+        # in on_ws_connect instead.
+        allowed_origins=["*"],
     )
     return Starlette(
         routes=[
@@ -86,3 +99,19 @@ def create_app(settings: Settings) -> Starlette:
         ],
         lifespan=make_lifespan(settings),
     )
+
+
+def server_config(settings: Settings, **overrides: Any) -> uvicorn.Config:
+    """The uvicorn configuration `askbase serve` runs with (tests use the same)."""
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "access_log": False,  # RequestIdMiddleware logs each request with its id
+        "log_level": "warning",
+        # Forwarded headers are honoured only through TRUSTED_PROXY_HEADER.
+        "proxy_headers": False,
+        "ws_max_size": 1 << 20,
+        "lifespan": "on",
+    }
+    options.update(overrides)
+    return uvicorn.Config(create_app(settings), **options)

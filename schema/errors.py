@@ -12,10 +12,11 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from app.context import begin_operation
-from app.errors import AppError
+from app.errors import AppError, is_outage
 from app.logging import request_id_var
 
 MASKED_MESSAGE = "Internal server error"
+OUTAGE_MESSAGE = "The service is temporarily unavailable; try again shortly."
 log = structlog.get_logger("askbase.graphql")
 
 
@@ -65,7 +66,11 @@ class ErrorCodes(SchemaExtension):
         if isinstance(original, AppError):
             extensions.update(original.extensions)
         elif is_unexpected(error):
-            message, extensions = MASKED_MESSAGE, {"code": "INTERNAL"}
+            assert original is not None
+            if is_outage(original):
+                message, extensions = OUTAGE_MESSAGE, {"code": "UNAVAILABLE"}
+            else:
+                message, extensions = MASKED_MESSAGE, {"code": "INTERNAL"}
         elif "code" not in extensions:
             code = self._pre_execution.get(id(error))
             if code is None and isinstance(error, GraphQLSyntaxError):

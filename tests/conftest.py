@@ -21,7 +21,7 @@ import pytest
 import uvicorn
 
 from app.lifespan import apply_migrations
-from app.main import create_app
+from app.main import server_config
 from app.settings import load_settings
 from app.state import AppState
 
@@ -122,10 +122,7 @@ async def running_api(dsn: str, data_dir: Path, **overrides: Any) -> AsyncIterat
         **overrides,
     )
     sock = free_socket()
-    config = uvicorn.Config(
-        create_app(settings), log_level="warning", access_log=False, lifespan="on"
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(server_config(settings))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if task.done():

@@ -1,0 +1,102 @@
+"""Rate limits per client IP and per website, with retryAfter; limited calls write nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from tests.conftest import ADD_MESSAGE, CREATE_CHAT, ORIGIN, START_SESSION
+
+
+async def test_per_ip_limit_answers_rate_limited_with_retry_after(
+    start_api: Any, tenant_factory: Any
+) -> None:
+    site = await tenant_factory()
+    async with start_api(RATE_LIMIT_IP_PER_MINUTE=3) as api:
+        for _ in range(3):
+            await api.data(START_SESSION, {"id": site.website_id}, origin=ORIGIN)
+        error = await api.error(START_SESSION, {"id": site.website_id}, origin=ORIGIN)
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+        assert error["extensions"]["retryAfter"] == 20
+
+
+async def test_limited_writes_store_nothing(
+    start_api: Any, tenant_factory: Any, admin: asyncpg.Connection
+) -> None:
+    site = await tenant_factory()
+    async with start_api(RATE_LIMIT_IP_PER_MINUTE=3) as api:
+        token = (await api.data(START_SESSION, {"id": site.website_id}, origin=ORIGIN))[
+            "startSession"
+        ]["token"]
+        chat = (await api.data(CREATE_CHAT, {"w": site.website_id}, token=token, origin=ORIGIN))[
+            "createChat"
+        ]["id"]
+        await api.data(ADD_MESSAGE, {"c": chat, "m": "one"}, token=token, origin=ORIGIN)
+        error = await api.error(ADD_MESSAGE, {"c": chat, "m": "two"}, token=token, origin=ORIGIN)
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+    rows = await admin.fetch("select content from messages where chat_id = $1::uuid", chat)
+    assert [r["content"] for r in rows] == ["one"]
+
+
+async def test_trusted_proxy_header_separates_clients(start_api: Any, tenant_factory: Any) -> None:
+    site = await tenant_factory()
+    async with start_api(RATE_LIMIT_IP_PER_MINUTE=2, TRUSTED_PROXY_HEADER="x-forwarded-for") as api:
+        for client in ("203.0.113.1", "203.0.113.2"):
+            headers = {"x-forwarded-for": f"10.9.9.9, {client}"}
+            for _ in range(2):
+                await api.data(
+                    START_SESSION, {"id": site.website_id}, origin=ORIGIN, headers=headers
+                )
+        error = await api.error(
+            START_SESSION,
+            {"id": site.website_id},
+            origin=ORIGIN,
+            headers={"x-forwarded-for": "203.0.113.1"},
+        )
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+
+
+async def test_forwarded_headers_are_ignored_unless_trusted(
+    start_api: Any, tenant_factory: Any
+) -> None:
+    site = await tenant_factory()
+    async with start_api(RATE_LIMIT_IP_PER_MINUTE=2) as api:
+        for i in range(2):
+            await api.data(
+                START_SESSION,
+                {"id": site.website_id},
+                origin=ORIGIN,
+                headers={"x-forwarded-for": f"198.51.100.{i}"},
+            )
+        error = await api.error(
+            START_SESSION,
+            {"id": site.website_id},
+            origin=ORIGIN,
+            headers={"x-forwarded-for": "198.51.100.99"},
+        )
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+
+
+async def test_per_website_limit_holds_across_clients(start_api: Any, tenant_factory: Any) -> None:
+    site = await tenant_factory()
+    other = await tenant_factory()
+    async with start_api(
+        RATE_LIMIT_WEBSITE_PER_MINUTE=2, TRUSTED_PROXY_HEADER="x-forwarded-for"
+    ) as api:
+        for i in range(2):
+            await api.data(
+                START_SESSION,
+                {"id": site.website_id},
+                origin=ORIGIN,
+                headers={"x-forwarded-for": f"192.0.2.{i}"},
+            )
+        error = await api.error(
+            START_SESSION,
+            {"id": site.website_id},
+            origin=ORIGIN,
+            headers={"x-forwarded-for": "192.0.2.50"},
+        )
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+        assert error["extensions"]["retryAfter"] == 30
+        await api.data(START_SESSION, {"id": other.website_id}, origin=ORIGIN)
