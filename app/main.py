@@ -6,18 +6,21 @@ from typing import Any
 
 import structlog
 import uvicorn
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
 from app.context import Context
 from app.errors import AppError, is_outage
+from app.http import BodyLimitMiddleware, send_error
 from app.lifespan import make_lifespan
 from app.logging import RequestIdMiddleware
 from app.settings import Settings
@@ -37,6 +40,24 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
     ) -> Context:
         return Context(state=app_state(request), request=request, response=response)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """As Strawberry's, but request errors leave as GraphQL JSON with a code."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as error:
+            code = (
+                "GRAPHQL_VALIDATION_FAILED"
+                if error.reason.startswith("Unknown operation")
+                else "BAD_USER_INPUT"
+            )
+            await send_error(send, error.status_code, error.reason, code)
+            return
+        await response(scope, receive, send)
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         """Authenticate a WebSocket from its connection_init payload (or its headers)."""
@@ -86,6 +107,11 @@ def create_app(settings: Settings) -> Starlette:
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            Middleware(
+                BodyLimitMiddleware,
+                max_bytes=settings.max_request_bytes,
+                max_upload_bytes=settings.max_upload_bytes,
+            ),
             # Visitor origins are checked per website by the API itself; CORS only lets
             # browsers send bearer-token requests (no cookies are used).
             Middleware(

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     max_message_chars: int = Field(8000, ge=1)
+    max_request_bytes: int = Field(1 << 20, ge=1024)
+    max_upload_bytes: int = Field(20_000_000, ge=1024)
     max_query_depth: int = Field(10, ge=2)
     max_aliases: int = Field(15, ge=1)
     max_tokens: int = Field(2000, ge=50)
