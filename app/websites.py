@@ -7,7 +7,6 @@ from typing import Any
 
 import asyncpg
 
-from app.auth import Owner
 from app.context import Context
 from app.errors import BadUserInput, NotFound
 from app.validation import WebsiteCreate, WebsiteUpdate
@@ -75,13 +74,3 @@ async def owned(ctx: Context) -> list[asyncpg.Record]:
     await ctx.owner()
     async with ctx.db() as conn:
         return await websites.owned(conn)
-
-
-async def get(ctx: Context, website_id: uuid.UUID) -> asyncpg.Record:
-    """The website as the caller may see it, or NOT_FOUND (also when RLS hides it)."""
-    owner_view = isinstance(await ctx.caller(), Owner)
-    async with ctx.db() as conn:
-        found = await websites.by_ids(conn, [website_id], owner_view=owner_view)
-    if not found:
-        raise NotFound("Website not found.")
-    return found[0]

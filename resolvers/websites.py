@@ -7,9 +7,7 @@ from typing import Any
 import asyncpg
 
 from app import sessions, websites
-from app.auth import Owner
 from app.context import Context
-from app.errors import Forbidden
 from app.pagination import Page
 from app.validation import WebsiteCreate, WebsiteUpdate, parse_id, validated
 from resolvers.loaders import loaders
@@ -43,13 +41,8 @@ async def start_session(ctx: Context, website_id: str) -> sessions.NewSession:
     return await sessions.start(ctx, parse_id(website_id, "websiteId"))
 
 
-async def owner_only(ctx: Context, what: str) -> None:
-    if not isinstance(await ctx.caller(), Owner):
-        raise Forbidden(f"Only the website owner may read {what}.")
-
-
 async def website_chats(
     ctx: Context, website_id: Any, first: int | None, after: str | None
 ) -> Page[asyncpg.Record]:
-    await owner_only(ctx, "a website's chats")
+    await ctx.owner()
     return await loaders(ctx).chat_pages.load((parse_id(website_id, "id"), first, after))
