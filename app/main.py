@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -87,12 +88,14 @@ def create_app(settings: Settings) -> Starlette:
         max_depth=settings.max_query_depth,
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
+        introspection=settings.introspection_enabled,
     )
     graphql: Any = GraphQLApp(
         schema,
         graphql_ide="graphiql" if settings.development else None,
         keep_alive=True,
         keep_alive_interval=15,
+        connection_init_wait_timeout=timedelta(seconds=10),
         # Sockets carry bearer tokens in connection_init, never cookies, so a foreign page
         # has no ambient credentials to abuse; each website's allowed origins are checked
         # in on_ws_connect instead.

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(8000, ge=1)
     max_request_bytes: int = Field(1 << 20, ge=1024)
     max_upload_bytes: int = Field(20_000_000, ge=1024)
+    introspection: bool | None = None  # default: on in development, off in production
     max_query_depth: int = Field(10, ge=2)
     max_aliases: int = Field(15, ge=1)
     max_tokens: int = Field(2000, ge=50)
@@ -75,6 +76,10 @@ class Settings(BaseSettings):
     @property
     def development(self) -> bool:
         return self.environment == "development"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.development if self.introspection is None else self.introspection
 
 
 class ConfigError(Exception):

@@ -86,3 +86,7 @@ async def test_graphiql_only_in_development(api: Api, start_api: Any) -> None:
         response = await prod.http.get("/graphql", headers=html)
         assert "graphiql" not in response.text.lower()
         assert response.status_code in (400, 404)
+        # Introspection is off in production (schema.graphql is committed for codegen).
+        error = await prod.error("{ __schema { queryType { name } } }")
+        assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        assert await prod.data("{ health { ok } }") == {"health": {"ok": True}}
