@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import suppress
 from functools import partial
 from typing import Any
 
+from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
+    ValidationCache,
 )
 from strawberry.printer import print_schema
 
 from schema.errors import AskbaseSchema, ErrorCodes
 from schema.root import Mutation, Query, Subscription
+
+
+class ParseOnce(ParserCache):
+    """Strawberry's parser cache, except that a document that fails to parse is left to
+    Strawberry's own parse step, which reports the error like any other."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query:
+            with suppress(GraphQLError):
+                context.graphql_document = self.cached_parse_document(
+                    context.query, **context.parse_options
+                )
+        yield
 
 
 def build_schema(
@@ -30,6 +49,9 @@ def build_schema(
         partial(QueryDepthLimiter, max_depth=max_depth),
         partial(MaxAliasesLimiter, max_alias_count=max_aliases),
         partial(MaxTokensLimiter, max_token_count=max_tokens),
+        # Widgets send the same few documents over and over: parse and validate each once.
+        partial(ParseOnce, maxsize=512),
+        partial(ValidationCache, maxsize=512),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
