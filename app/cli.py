@@ -41,7 +41,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def migrate(args: argparse.Namespace) -> int:
-    from app.lifespan import apply_migrations, database
+    from app.services import apply_migrations, database
 
     settings = _settings()
     dsn, embedded = database(settings)

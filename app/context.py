@@ -108,10 +108,10 @@ class Context:
         return principal
 
     @asynccontextmanager
-    async def db(self) -> AsyncIterator[asyncpg.Connection]:
+    async def db(self, settings: dict[str, str] | None = None) -> AsyncIterator[asyncpg.Connection]:
         """A transaction as the caller: row-level security applies to every query in it."""
         role, claims = db_role(await self.principal())
-        async with self.state.db.session(role, claims) as conn:  # type: ignore[arg-type]
+        async with self.state.db.session(role, claims, settings) as conn:  # type: ignore[arg-type]
             yield conn
 
     @asynccontextmanager

@@ -21,6 +21,7 @@ from strawberry.exceptions import ConnectionRejectionError
 
 from app.context import Context
 from app.errors import AppError, is_outage
+from app.files import serve_file
 from app.http import BodyLimitMiddleware, send_error
 from app.lifespan import make_lifespan
 from app.logging import RequestIdMiddleware
@@ -58,6 +59,8 @@ class GraphQLApp(GraphQL[Context, None]):
             )
             await send_error(send, error.status_code, error.reason, code)
             return
+        finally:
+            await request.close()  # closes uploaded files (spooled to disk when large)
         await response(scope, receive, send)
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
@@ -84,14 +87,21 @@ async def health_db(request: Request) -> JSONResponse:
 
 
 def create_app(settings: Settings) -> Starlette:
-    schema = build_schema(
-        max_depth=settings.max_query_depth,
-        max_aliases=settings.max_aliases,
-        max_tokens=settings.max_tokens,
-        introspection=settings.introspection_enabled,
+    limits = {
+        "max_depth": settings.max_query_depth,
+        "max_aliases": settings.max_aliases,
+        "max_tokens": settings.max_tokens,
+        "introspection": settings.introspection_enabled,
+    }
+    # Multipart requests (file uploads) only on a route of their own, for one mutation.
+    upload: Any = GraphQLApp(
+        build_schema(**limits, upload_only=True),  # type: ignore[arg-type]
+        graphql_ide=None,
+        allow_queries_via_get=False,
+        multipart_uploads_enabled=True,
     )
     graphql: Any = GraphQLApp(
-        schema,
+        build_schema(**limits),  # type: ignore[arg-type]
         graphql_ide="graphiql" if settings.development else None,
         keep_alive=True,
         keep_alive_interval=15,
@@ -106,6 +116,8 @@ def create_app(settings: Settings) -> Starlette:
             Route("/health", health),
             Route("/health/db", health_db),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql/upload", upload, methods=["POST"]),
+            Route("/files/{document_id}", serve_file, methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[

@@ -49,6 +49,28 @@ class Settings(BaseSettings):
     max_aliases: int = Field(15, ge=1)
     max_tokens: int = Field(2000, ge=50)
 
+    embedding_provider: Literal["local", "openai"] = "local"
+    embedding_model: str = "text-embedding-3-small"  # with the openai provider
+    embedding_dimensions: int | None = Field(None, ge=1, le=16000)
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+
+    ingest_workers: int = Field(1, ge=0, le=32)  # in-process workers of `askbase serve`
+    ingest_max_attempts: int = Field(3, ge=1, le=20)
+    ingest_lease_seconds: float = Field(300, ge=1)
+    ingest_retry_seconds: float = Field(10, ge=0)
+    chunk_tokens: int = Field(200, ge=32, le=8000)
+    chunk_overlap: int = Field(32, ge=0, le=1000)
+
+    search_candidates: int = Field(40, ge=5, le=1000)
+    search_rrf_k: int = Field(60, ge=1)
+    search_vector_weight: float = Field(1.0, ge=0)
+    search_text_weight: float = Field(1.0, ge=0)
+    max_search_chars: int = Field(1000, ge=1)
+
+    public_url: str | None = None  # how clients reach this API (download links)
+    download_url_ttl_seconds: int = Field(300, ge=10, le=7 * 24 * 3600)
+
     rate_limit_ip_per_minute: float = Field(60, gt=0)
     rate_limit_website_per_minute: float = Field(600, gt=0)
     trusted_proxy_header: str | None = None
@@ -63,6 +85,12 @@ class Settings(BaseSettings):
                 "with DATABASE_URL set, also set SUPABASE_JWT_SECRET or ASKBASE_SESSION_SECRET "
                 "so that every instance signs visitor tokens with the same key"
             )
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError("CHUNK_OVERLAP must be smaller than CHUNK_TOKENS")
+        if self.embedding_provider == "openai" and not (
+            self.openai_api_key or self.openai_base_url
+        ):
+            raise ValueError("EMBEDDING_PROVIDER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL)")
         if self.database_url is not None:
             url = self.database_url.get_secret_value()
             if not url.startswith(("postgres://", "postgresql://")):

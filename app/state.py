@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.auth import Keys, TokenVerifier
+from app.events import Events
+from app.ingest.worker import Ingestion
+from app.providers.embeddings import Embedder
 from app.ratelimit import RateLimits
 from app.settings import Settings
 from database.pool import Database
@@ -18,3 +21,6 @@ class AppState:
     verifier: TokenVerifier
     limits: RateLimits
     version: str
+    embedder: Embedder
+    events: Events
+    ingestion: Ingestion

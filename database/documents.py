@@ -9,7 +9,8 @@ from datetime import datetime
 import asyncpg
 
 COLUMNS = (
-    "id, website_id, filename, content_type, size_bytes, status, error, chunk_count, created_at"
+    "id, website_id, filename, content_type, size_bytes, status, error, chunk_count, "
+    "created_at, sha256"
 )
 
 
@@ -53,3 +54,79 @@ async def delete(conn: asyncpg.Connection, document_id: uuid.UUID) -> bool:
         "delete from public.documents where id = $1 returning id", document_id
     )
     return deleted is not None
+
+
+async def insert(
+    conn: asyncpg.Connection,
+    *,
+    website_id: uuid.UUID,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    sha256: str,
+) -> asyncpg.Record:
+    """The document row and its file, in the caller's transaction."""
+    row = await conn.fetchrow(
+        f"""
+        insert into public.documents (website_id, filename, content_type, size_bytes, sha256)
+        values ($1, $2, $3, $4, $5) returning {COLUMNS}
+        """,
+        website_id,
+        filename,
+        content_type,
+        len(data),
+        sha256,
+    )
+    assert row is not None
+    await conn.execute(
+        "insert into public.document_files (document_id, website_id, data) values ($1, $2, $3)",
+        row["id"],
+        website_id,
+        data,
+    )
+    return row
+
+
+async def by_sha256(
+    conn: asyncpg.Connection, website_id: uuid.UUID, sha256: str
+) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"select {COLUMNS} from public.documents where website_id = $1 and sha256 = $2 "
+        "order by created_at desc limit 1",
+        website_id,
+        sha256,
+    )
+    return row
+
+
+async def with_file(conn: asyncpg.Connection, document_id: uuid.UUID) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        """
+        select d.id, d.website_id, d.filename, d.content_type, f.data
+        from public.documents d join public.document_files f on f.document_id = d.id
+        where d.id = $1
+        """,
+        document_id,
+    )
+    return row
+
+
+async def set_status(
+    conn: asyncpg.Connection,
+    document_id: uuid.UUID,
+    status: str,
+    *,
+    error: str | None = None,
+    chunk_count: int | None = None,
+) -> None:
+    await conn.execute(
+        """
+        update public.documents
+        set status = $2, error = $3, chunk_count = coalesce($4, chunk_count), updated_at = now()
+        where id = $1
+        """,
+        document_id,
+        status,
+        error,
+        chunk_count,
+    )

@@ -42,19 +42,26 @@ class Database:
 
     @asynccontextmanager
     async def session(
-        self, role: DbRole, claims: Mapping[str, Any]
+        self,
+        role: DbRole,
+        claims: Mapping[str, Any],
+        settings: Mapping[str, str] | None = None,
     ) -> AsyncIterator[asyncpg.Connection]:
         """A transaction in which `role` and `request.jwt.claims` are set locally.
 
         Row-level security policies see the claims through auth.uid() / auth.jwt(), so a
         query that forgets a tenant filter still cannot read another tenant's rows.
+        `settings` are further transaction-local settings, set in the same round trip.
         """
+        names = ["role", "request.jwt.claims", *(settings or {})]
+        values = [role, json.dumps(dict(claims)), *(settings or {}).values()]
         self.transactions += 1
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
-                "select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)",
-                role,
-                json.dumps(dict(claims)),
+                "select set_config(name, value, true) from unnest($1::text[], $2::text[]) "
+                "as s(name, value)",
+                names,
+                values,
             )
             yield cast(asyncpg.Connection, conn)
 

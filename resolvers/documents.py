@@ -1,14 +1,21 @@
-"""Document resolvers (owners only)."""
+"""Document and search resolvers."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
 import asyncpg
 
-from app import documents
+from app import documents, files, search
 from app.context import Context
-from app.errors import Unavailable
+from app.errors import BadUserInput, NotFound
 from app.pagination import Page
 from app.validation import parse_id
+
+TERMINAL = ("ready", "failed")
+RECHECK_SECONDS = 30.0
 
 
 async def document(ctx: Context, document_id: str) -> asyncpg.Record | None:
@@ -25,7 +32,58 @@ async def delete_document(ctx: Context, document_id: str) -> bool:
     return await documents.delete(ctx, parse_id(document_id, "id"))
 
 
+async def add_text(ctx: Context, website_id: str, filename: str, text: str) -> asyncpg.Record:
+    wid = parse_id(website_id, "websiteId")
+    return await documents.add(ctx, wid, filename, text.encode("utf-8"))
+
+
+async def upload(ctx: Context, website_id: str, file: object) -> asyncpg.Record:
+    wid = parse_id(website_id, "websiteId")
+    await ctx.owner()
+    limit = ctx.state.settings.max_upload_bytes
+    read = getattr(file, "read", None)
+    if read is None:
+        raise BadUserInput("`file` must be an uploaded file.", field="file")
+    data: bytes = await read(limit + 1)
+    name = str(getattr(file, "filename", None) or "upload")
+    return await documents.add(ctx, wid, name, data)
+
+
 async def download_url(ctx: Context, document_id: str) -> str:
     await ctx.owner()
-    parse_id(document_id, "id")
-    raise Unavailable("Document files are not stored by this version yet.")
+    path = files.download_path(
+        ctx.state.keys.visitor_secret,
+        parse_id(document_id, "id"),
+        ctx.state.settings.download_url_ttl_seconds,
+    )
+    base = ctx.state.settings.public_url or str(ctx.request.base_url)
+    return base.rstrip("/") + path
+
+
+async def run_search(
+    ctx: Context, website_id: str, query: str, limit: int | None
+) -> list[search.Hit]:
+    return await search.run(ctx, parse_id(website_id, "websiteId"), query, limit)
+
+
+async def status_changes(ctx: Context, document_id: str) -> AsyncIterator[asyncpg.Record]:
+    """The document now, then again after every status change, until READY or FAILED.
+
+    Changes arrive by NOTIFY from whichever instance made them; the document is also
+    re-read every half minute, in case a notice was lost with a connection.
+    """
+    doc_id = parse_id(document_id, "documentId")
+    await ctx.owner()
+    async with ctx.state.events.document_changes(doc_id) as changes:
+        last: str | None = None
+        while True:
+            row = await documents.get(ctx, doc_id)
+            if row is None:
+                raise NotFound("Document not found.")
+            if row["status"] != last:
+                last = row["status"]
+                yield row
+            if last in TERMINAL:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changes.get(), timeout=RECHECK_SECONDS)

@@ -7,8 +7,10 @@ from contextlib import suppress
 from functools import partial
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType
+from graphql.validation import ValidationRule
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -36,12 +38,30 @@ class ParseOnce(ParserCache):
         yield
 
 
+class UploadOnly(ValidationRule):
+    """The multipart route serves file uploads and nothing else."""
+
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+        fields = node.selection_set.selections
+        if node.operation != OperationType.MUTATION or not all(
+            isinstance(f, FieldNode) and f.name.value == "uploadDocument" for f in fields
+        ):
+            self.report_error(
+                GraphQLError(
+                    "This route serves only the uploadDocument mutation; "
+                    "send other operations to /graphql.",
+                    node,
+                )
+            )
+
+
 def build_schema(
     *,
     max_depth: int = 10,
     max_aliases: int = 15,
     max_tokens: int = 2000,
     introspection: bool = True,
+    upload_only: bool = False,
 ) -> AskbaseSchema:
     extensions: list[Any] = [
         # Classes and factories: a fresh extension per operation, no shared state.
@@ -55,6 +75,8 @@ def build_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
+    if upload_only:
+        extensions.append(partial(AddValidationRules, [UploadOnly]))
     return AskbaseSchema(
         query=Query,
         mutation=Mutation,

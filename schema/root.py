@@ -82,12 +82,12 @@ class Query:
         )
         return DocumentConnection.of(page)
 
-    @strawberry.field
+    @strawberry.field(description="Hybrid (vector + full-text) search of a website's documents.")
     async def search(
         self, info: Ctx, website_id: strawberry.ID, query: str, limit: int | None = 5
     ) -> list[SearchHit]:
-        await info.context.caller()
-        raise Unavailable("Search arrives with the knowledge base; it is not available yet.")
+        hits = await documents.run_search(info.context, website_id, query, limit)
+        return [SearchHit.of(h) for h in hits]
 
 
 @strawberry.type
@@ -130,17 +130,18 @@ class Mutation:
     async def delete_chat(self, info: Ctx, id: strawberry.ID) -> bool:
         return await chats.delete_chat(info.context, id)
 
-    @strawberry.mutation(description="GraphQL multipart request spec.")
+    @strawberry.mutation(
+        description="GraphQL multipart request spec, sent to the /graphql/upload route."
+    )
     async def upload_document(self, info: Ctx, website_id: strawberry.ID, file: Upload) -> Document:
-        await info.context.owner()
-        raise Unavailable("Document ingestion is not available in this version yet.")
+        return Document.from_row(await documents.upload(info.context, website_id, file))
 
     @strawberry.mutation
     async def add_document_text(
         self, info: Ctx, website_id: strawberry.ID, filename: str, text: str
     ) -> Document:
-        await info.context.owner()
-        raise Unavailable("Document ingestion is not available in this version yet.")
+        row = await documents.add_text(info.context, website_id, filename, text)
+        return Document.from_row(row)
 
     @strawberry.mutation
     async def delete_document(self, info: Ctx, id: strawberry.ID) -> bool:
@@ -168,6 +169,5 @@ class Subscription:
     async def document_status(
         self, info: Ctx, document_id: strawberry.ID
     ) -> AsyncGenerator[Document, None]:
-        await info.context.owner()
-        raise Unavailable("Document status updates are not available in this version yet.")
-        yield  # pragma: no cover
+        async for row in documents.status_changes(info.context, document_id):
+            yield Document.from_row(row)

@@ -285,6 +285,16 @@ class SearchHit:
     snippet: str
     score: float
 
+    @classmethod
+    def of(cls, hit: Any) -> SearchHit:
+        return cls(
+            document_id=strawberry.ID(str(hit.document_id)),
+            chunk_id=strawberry.ID(str(hit.chunk_id)),
+            title=hit.title,
+            snippet=hit.snippet,
+            score=hit.score,
+        )
+
 
 @strawberry.type
 class Health:

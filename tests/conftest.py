@@ -20,8 +20,8 @@ import jwt
 import pytest
 import uvicorn
 
-from app.lifespan import apply_migrations
 from app.main import server_config
+from app.services import apply_migrations
 from app.settings import load_settings
 from app.state import AppState
 

@@ -120,7 +120,7 @@ async def test_legacy_graphql_ws_runs_subscriptions(api: Api) -> None:
         message = await recv(ws)
         assert message["id"] == "7"
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
-        assert errors[0]["extensions"]["code"] == "UNAVAILABLE"
+        assert errors[0]["extensions"]["code"] == "NOT_FOUND"
 
 
 async def test_subscriptions_report_errors_with_codes(api: Api, tenant: Any) -> None:

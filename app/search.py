@@ -1,0 +1,107 @@
+"""Retrieval for owners and visitors: hybrid search over one website's chunks."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from app.auth import Visitor
+from app.context import Context
+from app.errors import BadUserInput, Forbidden, NotFound, Unavailable
+from app.providers.embeddings import EmbeddingUnavailable
+from database import search, websites
+
+SNIPPET_CHARS = 320
+MAX_LIMIT = 20
+_WORDS = re.compile(r"\w{3,}")
+
+
+_OPERATORS = re.compile(r'"|(^|\s)-\w|\bor\b', re.I)
+
+
+def text_query(query: str) -> str:
+    """Websearch syntax for the full-text side.
+
+    A plain question ("how long do refunds take?") becomes an OR of its words, ranked by
+    how many match; a query that already uses the syntax (quotes, `or`, `-word`) is kept.
+    """
+    if _OPERATORS.search(query):
+        return query
+    return " or ".join(_WORDS.findall(query)) or query
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    document_id: uuid.UUID
+    chunk_id: uuid.UUID
+    title: str
+    snippet: str
+    score: float
+    content: str
+
+
+def snippet(content: str, query: str, size: int = SNIPPET_CHARS) -> str:
+    """The window of the chunk that holds most of the query's words."""
+    if len(content) <= size:
+        return content
+    words = {w.lower() for w in _WORDS.findall(query)}
+    best, best_hits = 0, -1
+    for start in range(0, len(content) - size + 1, max(1, size // 4)):
+        window = content[start : start + size].lower()
+        hits = sum(1 for w in words if w in window)
+        if hits > best_hits:
+            best, best_hits = start, hits
+    text = content[best : best + size]
+    if best > 0:
+        text = "…" + text[text.find(" ") + 1 :]
+    if best + size < len(content):
+        text = text[: text.rfind(" ")] + "…"
+    return text
+
+
+async def run(ctx: Context, website_id: uuid.UUID, query: str, limit: int | None) -> list[Hit]:
+    settings = ctx.state.settings
+    text = query.strip()
+    if not text:
+        raise BadUserInput("`query` must not be empty.", field="query")
+    if len(query) > settings.max_search_chars or "\x00" in query:
+        raise BadUserInput(
+            f"`query` must be at most {settings.max_search_chars} characters of text.",
+            field="query",
+        )
+    count = 5 if limit is None else limit
+    if not 1 <= count <= MAX_LIMIT:
+        raise BadUserInput(f"`limit` must be between 1 and {MAX_LIMIT}.", field="limit")
+    caller = await ctx.caller()
+    if isinstance(caller, Visitor) and caller.website_id != website_id:
+        raise Forbidden("This session belongs to another website.")
+    try:
+        embedding = (await ctx.state.embedder.embed([text], "query"))[0]
+    except EmbeddingUnavailable:
+        raise Unavailable("Search is unavailable right now; try again shortly.") from None
+    async with ctx.db(search.HNSW_SETTINGS) as conn:
+        if not await websites.by_ids(conn, [website_id], owner_view=False):
+            raise NotFound("Website not found.")
+        rows = await search.hybrid(
+            conn,
+            website_id,
+            embedding,
+            text_query(text),
+            limit=count,
+            candidates=max(settings.search_candidates, count),
+            rrf_k=settings.search_rrf_k,
+            vector_weight=settings.search_vector_weight,
+            text_weight=settings.search_text_weight,
+        )
+    return [
+        Hit(
+            document_id=r["document_id"],
+            chunk_id=r["id"],
+            title=r["title"],
+            snippet=snippet(r["content"], text),
+            score=float(r["score"]),
+            content=r["content"],
+        )
+        for r in rows
+    ]

@@ -1,0 +1,105 @@
+"""Everything a process shares, built once: used by the HTTP lifespan and the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from importlib.metadata import version
+
+import asyncpg
+import structlog
+
+from app.auth import TokenVerifier, load_keys
+from app.embedder_check import adopt_or_check
+from app.events import Events
+from app.ingest.worker import Ingestion, Worker
+from app.providers.embeddings import WordPieceCounter, build_embedder
+from app.ratelimit import RateLimits
+from app.settings import Settings
+from app.state import AppState
+from database.embedded import EmbeddedDatabase
+from database.migrate import migrate
+from database.pool import Database, create_pool
+
+log = structlog.get_logger("askbase")
+
+
+def database(settings: Settings) -> tuple[str, EmbeddedDatabase | None]:
+    """The configured DATABASE_URL, or an embedded server started for this process."""
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value(), None
+    embedded = EmbeddedDatabase(settings.data_dir)
+    return embedded.uri, embedded
+
+
+async def apply_migrations(dsn: str) -> list[str]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def open_services(
+    settings: Settings, *, workers: int | None = None
+) -> AsyncIterator[AppState]:
+    """Database (embedded or configured, migrated), pool, embedder, events and workers.
+
+    `workers` ingestion workers run in this process (default: INGEST_WORKERS).
+    """
+    dsn, embedded = database(settings)
+    async with contextlib.AsyncExitStack() as stack:
+        if embedded is not None:
+            stack.callback(embedded.release)
+        applied = await apply_migrations(dsn)
+        if applied:
+            log.info("migrations applied", versions=applied)
+        embedder = await build_embedder(
+            provider=settings.embedding_provider,
+            model=settings.embedding_model,
+            dimensions=settings.embedding_dimensions,
+            api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else None,
+            base_url=settings.openai_base_url,
+        )
+        pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+        stack.push_async_callback(pool.close)
+        db = Database(pool)
+        async with db.session("service_role", {"role": "service_role"}) as conn:
+            await adopt_or_check(conn, embedder)
+        events = Events(dsn)
+        await events.start()
+        stack.push_async_callback(events.stop)
+        keys = load_keys(settings)
+        counter = await asyncio.to_thread(WordPieceCounter)
+        state = AppState(
+            settings=settings,
+            db=db,
+            keys=keys,
+            verifier=TokenVerifier(keys, settings.jwt_audience),
+            limits=RateLimits(
+                settings.rate_limit_ip_per_minute, settings.rate_limit_website_per_minute
+            ),
+            version=version("askbase"),
+            embedder=embedder,
+            events=events,
+            ingestion=Ingestion(db=db, embedder=embedder, counter=counter, settings=settings),
+        )
+        stop = asyncio.Event()
+        tasks = [
+            asyncio.create_task(Worker(state.ingestion, events).run(stop), name=f"worker-{i}")
+            for i in range(settings.ingest_workers if workers is None else workers)
+        ]
+
+        async def stop_workers() -> None:
+            stop.set()
+            _done, running = await asyncio.wait(tasks, timeout=10) if tasks else (set(), set())
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+
+        stack.push_async_callback(stop_workers)
+        log.info("ready", embedded=embedded is not None, embedder=embedder.name, workers=len(tasks))
+        yield state
+    log.info("stopped")

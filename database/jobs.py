@@ -1,0 +1,98 @@
+"""The ingestion job queue: claimed with FOR UPDATE SKIP LOCKED, leased, retried."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+COLUMNS = "id, document_id, website_id, kind, status, attempts, locked_by, error"
+
+
+async def enqueue(
+    conn: asyncpg.Connection, document_id: uuid.UUID, website_id: uuid.UUID
+) -> uuid.UUID:
+    job_id: uuid.UUID = await conn.fetchval(
+        "insert into public.jobs (document_id, website_id) values ($1, $2) returning id",
+        document_id,
+        website_id,
+    )
+    return job_id
+
+
+async def claim(
+    conn: asyncpg.Connection, worker: str, lease_seconds: float
+) -> asyncpg.Record | None:
+    """Take the oldest runnable job: queued and due, or running with an expired lease
+    (its worker died). Concurrent workers skip each other's rows instead of waiting."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"""
+        update public.jobs j
+        set status = 'running', attempts = j.attempts + 1, locked_by = $1, locked_at = now()
+        where j.id = (
+          select id from public.jobs
+          where (status = 'queued' and run_after <= now())
+             or (status = 'running' and locked_at < now() - make_interval(secs => $2))
+          order by run_after, created_at
+          limit 1
+          for update skip locked
+        )
+        returning {", ".join("j." + c.strip() for c in COLUMNS.split(","))}
+        """,
+        worker,
+        lease_seconds,
+    )
+    return row
+
+
+async def heartbeat(conn: asyncpg.Connection, job_id: uuid.UUID, worker: str) -> bool:
+    """Extend the lease; False when another worker has taken the job over."""
+    updated = await conn.fetchval(
+        "update public.jobs set locked_at = now() where id = $1 and locked_by = $2 "
+        "and status = 'running' returning id",
+        job_id,
+        worker,
+    )
+    return updated is not None
+
+
+async def finish(
+    conn: asyncpg.Connection, job_id: uuid.UUID, worker: str, status: str, error: str | None
+) -> bool:
+    """Mark a job done or failed, if this worker still holds it."""
+    updated = await conn.fetchval(
+        "update public.jobs set status = $3, error = $4, locked_by = null, locked_at = null "
+        "where id = $1 and locked_by = $2 and status = 'running' returning id",
+        job_id,
+        worker,
+        status,
+        error,
+    )
+    return updated is not None
+
+
+async def retry_later(
+    conn: asyncpg.Connection, job_id: uuid.UUID, worker: str, delay_seconds: float, error: str
+) -> bool:
+    updated = await conn.fetchval(
+        """
+        update public.jobs
+        set status = 'queued', error = $4, locked_by = null, locked_at = null,
+            run_after = now() + make_interval(secs => $3)
+        where id = $1 and locked_by = $2 and status = 'running' returning id
+        """,
+        job_id,
+        worker,
+        delay_seconds,
+        error,
+    )
+    return updated is not None
+
+
+async def pending_for(conn: asyncpg.Connection, document_ids: list[uuid.UUID]) -> int:
+    count: int = await conn.fetchval(
+        "select count(*) from public.jobs where document_id = any($1::uuid[]) "
+        "and status in ('queued', 'running')",
+        document_ids,
+    )
+    return count
