@@ -74,6 +74,60 @@ def token(args: argparse.Namespace) -> int:
     return 0
 
 
+def worker(args: argparse.Namespace) -> int:
+    from app.commands import run_worker
+    from app.logging import configure_logging
+
+    settings = _settings()
+    configure_logging(json=settings.log_json, level=settings.log_level)
+    asyncio.run(run_worker(settings, args.concurrency or max(1, settings.ingest_workers)))
+    return 0
+
+
+def ingest(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from app.commands import ingest_paths
+    from app.logging import configure_logging
+
+    settings = _settings()
+    configure_logging(json=settings.log_json, level="WARNING")
+    console = Console(stderr=True)
+    try:
+        website_id = uuid.UUID(args.website)
+    except ValueError:
+        print("askbase: --website must be a website id (UUID)", file=sys.stderr)
+        return 2
+    try:
+        summary = asyncio.run(
+            ingest_paths(settings, website_id, [Path(p) for p in args.paths], args.workers, console)
+        )
+    except (FileNotFoundError, LookupError) as error:
+        print(f"askbase: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"ready: {len(summary.ready)} files ({summary.chunks} chunks); "
+        f"already stored: {len(summary.skipped)}; failed: {len(summary.failed)}; "
+        f"unsupported: {len(summary.unsupported)}"
+    )
+    for name, reason in summary.failed + summary.unsupported:
+        print(f"  {name}: {reason}")
+    return 1 if summary.failed else 0
+
+
+def reindex(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from app.commands import reindex as run_reindex
+    from app.logging import configure_logging
+
+    settings = _settings()
+    configure_logging(json=settings.log_json, level="WARNING")
+    count = asyncio.run(run_reindex(settings, Console(stderr=True)))
+    print(f"re-embedded {count} chunks")
+    return 0
+
+
 def export_schema(args: argparse.Namespace) -> int:
     from schema.build import export_sdl
 
@@ -101,6 +155,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--user-id", help="the owner's user id (UUID); a new one when omitted")
     p.add_argument("--ttl", type=int, default=30 * 24 * 3600, help="lifetime in seconds")
     p.set_defaults(run=token)
+
+    p = commands.add_parser("worker", help="run ingestion workers (until SIGINT/SIGTERM)")
+    p.add_argument("--concurrency", type=int, help="workers in this process (INGEST_WORKERS)")
+    p.set_defaults(run=worker)
+
+    p = commands.add_parser("ingest", help="ingest files and folders into a website")
+    p.add_argument("paths", nargs="+", help="files or folders (searched recursively)")
+    p.add_argument("--website", required=True, help="the website id")
+    p.add_argument("--workers", type=int, default=2, help="parallel ingestion workers")
+    p.set_defaults(run=ingest)
+
+    p = commands.add_parser("reindex", help="re-embed every chunk with the configured embedder")
+    p.set_defaults(run=reindex)
 
     p = commands.add_parser("export-schema", help="print the GraphQL SDL")
     p.add_argument("--output", "-o", help="write to this file instead of stdout")

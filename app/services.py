@@ -43,11 +43,12 @@ async def apply_migrations(dsn: str) -> list[str]:
 
 @contextlib.asynccontextmanager
 async def open_services(
-    settings: Settings, *, workers: int | None = None
+    settings: Settings, *, workers: int | None = None, check_embedder: bool = True
 ) -> AsyncIterator[AppState]:
     """Database (embedded or configured, migrated), pool, embedder, events and workers.
 
     `workers` ingestion workers run in this process (default: INGEST_WORKERS).
+    `check_embedder=False` skips the stored-vectors check (for `askbase reindex`).
     """
     dsn, embedded = database(settings)
     async with contextlib.AsyncExitStack() as stack:
@@ -63,11 +64,13 @@ async def open_services(
             api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else None,
             base_url=settings.openai_base_url,
         )
+        stack.push_async_callback(embedder.aclose)
         pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
         stack.push_async_callback(pool.close)
         db = Database(pool)
-        async with db.session("service_role", {"role": "service_role"}) as conn:
-            await adopt_or_check(conn, embedder)
+        if check_embedder:
+            async with db.session("service_role", {"role": "service_role"}) as conn:
+                await adopt_or_check(conn, embedder)
         events = Events(dsn)
         await events.start()
         stack.push_async_callback(events.stop)

@@ -15,7 +15,7 @@ import numpy.typing as npt
 class NewChunk:
     content: str
     heading_path: Sequence[str]
-    title: str
+    title: str  # "file > heading > subheading"
     embedding: npt.NDArray[np.float32]
 
 
@@ -69,7 +69,7 @@ async def all_for_reindex(
 ) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await conn.fetch(
         """
-        select id, title, heading_path, content from public.document_chunks
+        select id, title, content from public.document_chunks
         where ($1::uuid is null or id > $1) order by id limit $2
         """,
         after,

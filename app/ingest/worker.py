@@ -17,7 +17,7 @@ import asyncpg
 import structlog
 
 from app.events import Events
-from app.ingest.chunk import chunk_blocks, embedding_text
+from app.ingest.chunk import chunk_blocks, chunk_title, embedding_text
 from app.ingest.detect import UnsupportedFile, detect
 from app.ingest.parse import ParseError, parse
 from app.providers.embeddings import Embedder, WordPieceCounter
@@ -51,33 +51,27 @@ async def ingest_document(
     if row is None:
         raise ParseError("the document's file is missing")
     data: bytes = row["data"]
-    title: str = row["filename"]
+    filename: str = row["filename"]
     settings = ingestion.settings
 
-    def prepare() -> list[tuple[str, tuple[str, ...], str]]:
-        fmt = detect(data, title).format
+    def prepare() -> list[tuple[tuple[str, ...], str, str]]:
+        fmt = detect(data, filename).format
         pieces = chunk_blocks(
             parse(fmt, data),
-            title=title,
+            title=filename,
             count=ingestion.counter.count,
             target=settings.chunk_tokens,
             overlap=settings.chunk_overlap,
         )
-        return [
-            (c.content, c.heading_path, embedding_text(title, c.heading_path, c.content))
-            for c in pieces
-        ]
+        return [(c.heading_path, chunk_title(filename, c.heading_path), c.content) for c in pieces]
 
     prepared = await asyncio.to_thread(prepare)
-    vectors = await ingestion.embedder.embed([text for _, _, text in prepared], "passage")
+    vectors = await ingestion.embedder.embed(
+        [embedding_text(title, content) for _, title, content in prepared], "passage"
+    )
     new = [
-        chunks.NewChunk(
-            content=content,
-            heading_path=path,
-            title=" > ".join([title, *path]),
-            embedding=vector,
-        )
-        for (content, path, _), vector in zip(prepared, vectors, strict=True)
+        chunks.NewChunk(content=content, heading_path=path, title=title, embedding=vector)
+        for (path, title, content), vector in zip(prepared, vectors, strict=True)
     ]
     async with ingestion.session() as conn:
         if not await jobs.finish(conn, job_id, worker, "done", None):
@@ -143,6 +137,12 @@ class Worker:
             await self._fail(job, f"Cannot read this file: {error}.")
         except _LostLease:
             bound.warning("job was taken over by another worker; result dropped")
+        except asyncio.CancelledError:
+            # Shutting down: hand the job back now instead of waiting for its lease to end.
+            async with self.ingestion.session() as conn:
+                if await jobs.retry_later(conn, job["id"], self.name, 0, "interrupted"):
+                    await documents.set_status(conn, document_id, "pending")
+            raise
         except Exception as error:
             bound.exception("ingestion attempt failed")
             if job["attempts"] >= settings.ingest_max_attempts:

@@ -37,6 +37,8 @@ class Embedder(Protocol):
 
     async def embed(self, texts: Sequence[str], kind: Kind = "passage") -> Vectors: ...
 
+    async def aclose(self) -> None: ...
+
 
 class EmbeddingUnavailable(RuntimeError):
     """The embedder could not produce vectors (its server is down, a file is missing)."""
@@ -148,6 +150,9 @@ class LocalEmbedder:
             return np.empty((0, self.dimension), dtype=np.float32)
         return await asyncio.to_thread(self.embed_sync, texts)
 
+    async def aclose(self) -> None:
+        pass
+
 
 class OpenAIEmbedder:
     """Any OpenAI-compatible /v1/embeddings endpoint, through the openai SDK."""
@@ -161,6 +166,7 @@ class OpenAIEmbedder:
         dimension: int,
         batch_size: int = 64,
         timeout: float = 30.0,
+        max_retries: int = 2,
     ) -> None:
         from openai import AsyncOpenAI
 
@@ -169,7 +175,7 @@ class OpenAIEmbedder:
         self.dimension = dimension
         self.batch_size = batch_size
         self.client = AsyncOpenAI(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=2
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
 
     async def embed(self, texts: Sequence[str], kind: Kind = "passage") -> Vectors:
@@ -194,6 +200,9 @@ class OpenAIEmbedder:
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             out[start : start + len(batch)] = vectors / np.clip(norms, 1e-12, None)
         return out
+
+    async def aclose(self) -> None:
+        await self.client.close()
 
     async def probe_dimension(self) -> int:
         response = await self.client.embeddings.create(model=self.model, input=["dimension probe"])
@@ -223,6 +232,7 @@ async def build_embedder(
         try:
             remote.dimension = await remote.probe_dimension()
         except Exception as error:
+            await remote.aclose()
             raise EmbeddingUnavailable(
                 f"cannot reach the embedding model {model}: {type(error).__name__}"
             ) from error

