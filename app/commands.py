@@ -41,6 +41,7 @@ class IngestSummary:
     failed: list[tuple[str, str]] = field(default_factory=list)
     ready: list[str] = field(default_factory=list)
     chunks: int = 0
+    documents: dict[str, uuid.UUID] = field(default_factory=dict)  # by path, when stored
 
 
 def collect(paths: list[Path]) -> list[Path]:
@@ -50,7 +51,8 @@ def collect(paths: list[Path]) -> list[Path]:
             found += sorted(
                 p
                 for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.parts)
+                if p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         elif path.is_file():
             found.append(path)
@@ -88,6 +90,7 @@ async def ingest_paths(
             async with state.db.session("service_role", SERVICE) as conn:
                 existing = await documents.by_sha256(conn, website_id, digest)
                 if existing is not None and existing["status"] == "ready":
+                    summary.documents[name] = existing["id"]
                     summary.skipped.append(name)
                     continue
                 if existing is not None and existing["status"] in ("pending", "processing"):
@@ -123,6 +126,7 @@ async def ingest_paths(
                     break
                 await asyncio.sleep(0.25)
         for row in rows:
+            summary.documents[waiting[row["id"]]] = row["id"]
             if row["status"] == "ready":
                 summary.ready.append(waiting[row["id"]])
                 summary.chunks += row["chunk_count"]

@@ -6,10 +6,15 @@ import re
 import uuid
 from dataclasses import dataclass
 
+import asyncpg
+import numpy as np
+import numpy.typing as npt
+
 from app.auth import Visitor
 from app.context import Context
 from app.errors import BadUserInput, Forbidden, NotFound, Unavailable
-from app.providers.embeddings import EmbeddingUnavailable
+from app.providers.embeddings import Embedder, EmbeddingUnavailable
+from app.settings import Settings
 from database import search, websites
 
 SNIPPET_CHARS = 320
@@ -20,15 +25,13 @@ _WORDS = re.compile(r"\w{3,}")
 _OPERATORS = re.compile(r'"|(^|\s)-\w|\bor\b', re.I)
 
 
-def text_query(query: str) -> str:
-    """Websearch syntax for the full-text side.
+def required_syntax(query: str) -> str | None:
+    """The query as websearch syntax that text hits must match, when it uses any.
 
-    A plain question ("how long do refunds take?") becomes an OR of its words, ranked by
-    how many match; a query that already uses the syntax (quotes, `or`, `-word`) is kept.
+    Plain questions ("how long do refunds take?") are ranked by BM25 over their words; a
+    query with quotes, `or` or `-word` also filters the full-text hits by that syntax.
     """
-    if _OPERATORS.search(query):
-        return query
-    return " or ".join(_WORDS.findall(query)) or query
+    return query if _OPERATORS.search(query) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,71 @@ def snippet(content: str, query: str, size: int = SNIPPET_CHARS) -> str:
     return text
 
 
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """How vector and full-text ranks are fused (SEARCH_* settings)."""
+
+    candidates: int
+    rrf_k: int
+    vector_weight: float
+    text_weight: float
+    per_document: int = 1
+
+    @classmethod
+    def of(cls, settings: Settings) -> Tuning:
+        return cls(
+            candidates=settings.search_candidates,
+            rrf_k=settings.search_rrf_k,
+            vector_weight=settings.search_vector_weight,
+            text_weight=settings.search_text_weight,
+            per_document=settings.search_max_per_document,
+        )
+
+
+async def embed_query(embedder: Embedder, text: str) -> npt.NDArray[np.float32]:
+    try:
+        vectors = await embedder.embed([text], "query")
+    except EmbeddingUnavailable:
+        raise Unavailable("Search is unavailable right now; try again shortly.") from None
+    vector: npt.NDArray[np.float32] = vectors[0]
+    return vector
+
+
+async def hybrid_hits(
+    conn: asyncpg.Connection,
+    website_id: uuid.UUID,
+    embedding: npt.NDArray[np.float32],
+    text: str,
+    limit: int,
+    tuning: Tuning,
+) -> list[Hit]:
+    """The best `limit` chunks of one website; run in a session with search.HNSW_SETTINGS."""
+    rows = await search.hybrid(
+        conn,
+        website_id,
+        embedding,
+        text,
+        limit=limit,
+        candidates=max(tuning.candidates, limit),
+        rrf_k=tuning.rrf_k,
+        vector_weight=tuning.vector_weight,
+        text_weight=tuning.text_weight,
+        per_document=tuning.per_document,
+        required=required_syntax(text),
+    )
+    return [
+        Hit(
+            document_id=r["document_id"],
+            chunk_id=r["id"],
+            title=r["title"],
+            snippet=snippet(r["content"], text),
+            score=float(r["score"]),
+            content=r["content"],
+        )
+        for r in rows
+    ]
+
+
 async def run(ctx: Context, website_id: uuid.UUID, query: str, limit: int | None) -> list[Hit]:
     settings = ctx.state.settings
     text = query.strip()
@@ -76,32 +144,8 @@ async def run(ctx: Context, website_id: uuid.UUID, query: str, limit: int | None
     caller = await ctx.caller()
     if isinstance(caller, Visitor) and caller.website_id != website_id:
         raise Forbidden("This session belongs to another website.")
-    try:
-        embedding = (await ctx.state.embedder.embed([text], "query"))[0]
-    except EmbeddingUnavailable:
-        raise Unavailable("Search is unavailable right now; try again shortly.") from None
+    embedding = await embed_query(ctx.state.embedder, text)
     async with ctx.db(search.HNSW_SETTINGS) as conn:
         if not await websites.by_ids(conn, [website_id], owner_view=False):
             raise NotFound("Website not found.")
-        rows = await search.hybrid(
-            conn,
-            website_id,
-            embedding,
-            text_query(text),
-            limit=count,
-            candidates=max(settings.search_candidates, count),
-            rrf_k=settings.search_rrf_k,
-            vector_weight=settings.search_vector_weight,
-            text_weight=settings.search_text_weight,
-        )
-    return [
-        Hit(
-            document_id=r["document_id"],
-            chunk_id=r["id"],
-            title=r["title"],
-            snippet=snippet(r["content"], text),
-            score=float(r["score"]),
-            content=r["content"],
-        )
-        for r in rows
-    ]
+        return await hybrid_hits(conn, website_id, embedding, text, count, Tuning.of(settings))

