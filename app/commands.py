@@ -13,11 +13,12 @@ import structlog
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from app.documents import create as create_document
 from app.ingest.chunk import embedding_text
 from app.ingest.detect import UnsupportedFile, detect
 from app.services import open_services
 from app.settings import Settings
-from database import chunks, documents, embedding_settings, jobs, websites
+from database import chunks, documents, embedding_settings, websites
 
 SERVICE = {"role": "service_role"}
 log = structlog.get_logger("askbase")
@@ -96,17 +97,16 @@ async def ingest_paths(
                 if existing is not None and existing["status"] in ("pending", "processing"):
                     waiting[existing["id"]] = name  # queued by an earlier run: resume
                     continue
-                row = await documents.insert(
-                    conn,
-                    website_id=website_id,
-                    filename=path.name,
-                    content_type=detected.mime,
-                    data=data,
-                    sha256=digest,
-                )
-                await jobs.enqueue(conn, row["id"], website_id)
-                waiting[row["id"]] = name
-                summary.queued.append(name)
+            row = await create_document(
+                state,
+                lambda: state.db.session("service_role", SERVICE),
+                website_id,
+                path.name,
+                detected.mime,
+                data,
+            )
+            waiting[row["id"]] = name
+            summary.queued.append(name)
 
         columns = (
             TextColumn("[bold]ingesting"),

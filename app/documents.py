@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 import asyncpg
 
 from app.context import Context
-from app.errors import BadUserInput, NotFound, PayloadTooLarge
+from app.errors import BadUserInput, NotFound, PayloadTooLarge, Unavailable
 from app.ingest.detect import UnsupportedFile, detect
 from app.pagination import Page, check_first, decode_cursor, make_page
+from app.state import AppState
+from app.storage import StorageUnavailable, object_path
 from database import documents, jobs, websites
 
 
@@ -37,9 +41,71 @@ async def page(
 async def delete(ctx: Context, document_id: uuid.UUID) -> bool:
     await ctx.owner()
     async with ctx.db() as conn:
-        if not await documents.delete(conn, document_id):
-            raise NotFound("Document not found.")
+        row = await documents.delete(conn, document_id)
+    if row is None:
+        raise NotFound("Document not found.")
+    store = ctx.state.store
+    if row["storage"] == "supabase" and store is not None:  # after the row is gone
+        await store.remove(object_path(row["website_id"], row["id"]))
     return True
+
+
+async def supabase_download_url(
+    ctx: Context, website_id: uuid.UUID, document_id: uuid.UUID, filename: str
+) -> str:
+    if ctx.state.store is None:
+        raise Unavailable("The file is in Supabase Storage, which is not configured.")
+    try:
+        return await ctx.state.store.signed_url(
+            object_path(website_id, document_id),
+            ctx.state.settings.download_url_ttl_seconds,
+            filename,
+        )
+    except StorageUnavailable:
+        raise Unavailable("File storage is unavailable; try again shortly.") from None
+
+
+async def create(
+    state: AppState,
+    session: Callable[[], AbstractAsyncContextManager[asyncpg.Connection]],
+    website_id: uuid.UUID,
+    filename: str,
+    mime: str,
+    data: bytes,
+) -> asyncpg.Record:
+    """Document, file and ingestion job, all or nothing.
+
+    With Supabase Storage the object is written first and removed again when the
+    transaction that records it fails, so no document ever points at a missing file.
+    """
+    store = state.store
+    document_id = uuid.uuid4()
+    path = object_path(website_id, document_id)
+    if store is not None:
+        try:
+            await store.put(path, data, mime)
+        except StorageUnavailable:
+            raise Unavailable("File storage is unavailable; try again shortly.") from None
+    try:
+        async with session() as conn:
+            if not await websites.by_ids(conn, [website_id], owner_view=True):
+                raise NotFound("Website not found.")
+            row = await documents.insert(
+                conn,
+                document_id=document_id,
+                website_id=website_id,
+                filename=filename,
+                content_type=mime,
+                data=data,
+                sha256=hashlib.sha256(data).hexdigest(),
+                storage="postgres" if store is None else store.kind,
+            )
+            await jobs.enqueue(conn, row["id"], website_id)
+    except BaseException:
+        if store is not None:
+            await store.remove(path)
+        raise
+    return row
 
 
 def _clean_filename(filename: str) -> str:
@@ -68,16 +134,4 @@ async def add(ctx: Context, website_id: uuid.UUID, filename: str, data: bytes) -
             f"Unsupported file: {error}. Send PDF, DOCX, HTML, Markdown or plain text.",
             field="file",
         ) from None
-    async with ctx.db() as conn:
-        if not await websites.by_ids(conn, [website_id], owner_view=True):
-            raise NotFound("Website not found.")
-        row = await documents.insert(
-            conn,
-            website_id=website_id,
-            filename=name,
-            content_type=detected.mime,
-            data=data,
-            sha256=hashlib.sha256(data).hexdigest(),
-        )
-        await jobs.enqueue(conn, row["id"], website_id)
-    return row
+    return await create(ctx.state, ctx.db, website_id, name, detected.mime, data)

@@ -42,7 +42,7 @@ async def serve_file(request: Request) -> Response:
         return JSONResponse({"error": "the link is invalid or has expired"}, status_code=403)
     async with state.db.session("service_role", SERVICE) as conn:
         row = await documents.with_file(conn, document_id)
-    if row is None:
+    if row is None or row["data"] is None:  # Storage files are linked to Supabase directly
         return JSONResponse({"error": "not found"}, status_code=404)
     return Response(
         bytes(row["data"]),

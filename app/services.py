@@ -18,6 +18,7 @@ from app.providers.embeddings import WordPieceCounter, build_embedder
 from app.ratelimit import RateLimits
 from app.settings import Settings
 from app.state import AppState
+from app.storage import open_store
 from database.embedded import EmbeddedDatabase
 from database.migrate import migrate
 from database.pool import Database, create_pool
@@ -76,6 +77,9 @@ async def open_services(
         stack.push_async_callback(events.stop)
         keys = load_keys(settings)
         counter = await asyncio.to_thread(WordPieceCounter)
+        store = await open_store(settings)
+        if store is not None:
+            stack.push_async_callback(store.aclose)
         state = AppState(
             settings=settings,
             db=db,
@@ -87,7 +91,10 @@ async def open_services(
             version=version("askbase"),
             embedder=embedder,
             events=events,
-            ingestion=Ingestion(db=db, embedder=embedder, counter=counter, settings=settings),
+            ingestion=Ingestion(
+                db=db, embedder=embedder, counter=counter, settings=settings, store=store
+            ),
+            store=store,
         )
         stop = asyncio.Event()
         tasks = [

@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     search_max_per_document: int = Field(1, ge=1, le=20)
     max_search_chars: int = Field(1000, ge=1)
 
+    supabase_url: str | None = None  # with the key: original files in Supabase Storage
+    supabase_service_role_key: SecretStr | None = None
+    supabase_storage_bucket: str = Field("askbase-documents", min_length=3, max_length=63)
+
     public_url: str | None = None  # how clients reach this API (download links)
     download_url_ttl_seconds: int = Field(300, ge=10, le=7 * 24 * 3600)
 
@@ -86,6 +90,8 @@ class Settings(BaseSettings):
                 "with DATABASE_URL set, also set SUPABASE_JWT_SECRET or ASKBASE_SESSION_SECRET "
                 "so that every instance signs visitor tokens with the same key"
             )
+        if (self.supabase_url is None) != (self.supabase_service_role_key is None):
+            raise ValueError("set SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY together")
         if self.chunk_overlap >= self.chunk_tokens:
             raise ValueError("CHUNK_OVERLAP must be smaller than CHUNK_TOKENS")
         if self.embedding_provider == "openai" and not (

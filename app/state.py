@@ -10,6 +10,7 @@ from app.ingest.worker import Ingestion
 from app.providers.embeddings import Embedder
 from app.ratelimit import RateLimits
 from app.settings import Settings
+from app.storage import SupabaseStore
 from database.pool import Database
 
 
@@ -24,3 +25,4 @@ class AppState:
     embedder: Embedder
     events: Events
     ingestion: Ingestion
+    store: SupabaseStore | None  # None: original files are kept in Postgres

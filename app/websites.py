@@ -9,8 +9,9 @@ import asyncpg
 
 from app.context import Context
 from app.errors import BadUserInput, NotFound
+from app.storage import object_path
 from app.validation import WebsiteCreate, WebsiteUpdate
-from database import websites
+from database import documents, websites
 
 _COLUMNS = ("name", "allowed_origins", "system_prompt", "model", "temperature")
 _SETTINGS = {
@@ -65,8 +66,12 @@ async def update(ctx: Context, website_id: uuid.UUID, data: WebsiteUpdate) -> as
 async def delete(ctx: Context, website_id: uuid.UUID) -> bool:
     await ctx.owner()
     async with ctx.db() as conn:
+        stored = await documents.in_storage(conn, website_id)
         if not await websites.delete(conn, website_id):
             raise NotFound("Website not found.")
+    if ctx.state.store is not None:  # after the rows are gone
+        for document_id in stored:
+            await ctx.state.store.remove(object_path(website_id, document_id))
     return True
 
 

@@ -10,7 +10,7 @@ import asyncpg
 
 COLUMNS = (
     "id, website_id, filename, content_type, size_bytes, status, error, chunk_count, "
-    "created_at, sha256"
+    "created_at, sha256, storage"
 )
 
 
@@ -48,12 +48,22 @@ async def page(
     return rows
 
 
-async def delete(conn: asyncpg.Connection, document_id: uuid.UUID) -> bool:
+async def delete(conn: asyncpg.Connection, document_id: uuid.UUID) -> asyncpg.Record | None:
     """Delete a document; its chunks and jobs go with it (foreign keys cascade)."""
-    deleted = await conn.fetchval(
-        "delete from public.documents where id = $1 returning id", document_id
+    row: asyncpg.Record | None = await conn.fetchrow(
+        "delete from public.documents where id = $1 returning id, website_id, storage",
+        document_id,
     )
-    return deleted is not None
+    return row
+
+
+async def in_storage(conn: asyncpg.Connection, website_id: uuid.UUID) -> list[uuid.UUID]:
+    """Ids of a website's documents whose files live in Supabase Storage."""
+    rows = await conn.fetch(
+        "select id from public.documents where website_id = $1 and storage = 'supabase'",
+        website_id,
+    )
+    return [r["id"] for r in rows]
 
 
 async def insert(
@@ -64,26 +74,32 @@ async def insert(
     content_type: str,
     data: bytes,
     sha256: str,
+    document_id: uuid.UUID | None = None,
+    storage: str = "postgres",
 ) -> asyncpg.Record:
-    """The document row and its file, in the caller's transaction."""
+    """The document row, and its file when it is kept in Postgres, in one transaction."""
     row = await conn.fetchrow(
         f"""
-        insert into public.documents (website_id, filename, content_type, size_bytes, sha256)
-        values ($1, $2, $3, $4, $5) returning {COLUMNS}
+        insert into public.documents
+          (id, website_id, filename, content_type, size_bytes, sha256, storage)
+        values (coalesce($1, gen_random_uuid()), $2, $3, $4, $5, $6, $7) returning {COLUMNS}
         """,
+        document_id,
         website_id,
         filename,
         content_type,
         len(data),
         sha256,
+        storage,
     )
     assert row is not None
-    await conn.execute(
-        "insert into public.document_files (document_id, website_id, data) values ($1, $2, $3)",
-        row["id"],
-        website_id,
-        data,
-    )
+    if storage == "postgres":
+        await conn.execute(
+            "insert into public.document_files (document_id, website_id, data) values ($1, $2, $3)",
+            row["id"],
+            website_id,
+            data,
+        )
     return row
 
 
@@ -102,8 +118,8 @@ async def by_sha256(
 async def with_file(conn: asyncpg.Connection, document_id: uuid.UUID) -> asyncpg.Record | None:
     row: asyncpg.Record | None = await conn.fetchrow(
         """
-        select d.id, d.website_id, d.filename, d.content_type, f.data
-        from public.documents d join public.document_files f on f.document_id = d.id
+        select d.id, d.website_id, d.filename, d.content_type, d.storage, f.data
+        from public.documents d left join public.document_files f on f.document_id = d.id
         where d.id = $1
         """,
         document_id,

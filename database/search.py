@@ -33,6 +33,7 @@ async def hybrid(
     text_weight: float,
     per_document: int,
     required: str | None = None,
+    text_budget: int = 1000,
 ) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await conn.fetch(
         """
@@ -47,47 +48,44 @@ async def hybrid(
           ) nearest
         ),
         stats as (
-          select s.chunks::float8 as n, s.lexemes::float8 / greatest(s.chunks, 1) as avg_length
-          from public.chunk_stats s
-          where s.website_id = $1
+          select s.chunks::float8 as n from public.chunk_stats s where s.website_id = $1
         ),
         terms as (  -- the question's lexemes, rarest first, with their BM25 weight
-          select l.lexeme, ln(1 + (st.n - l.chunks + 0.5) / (l.chunks + 0.5)) as idf,
-                 l.chunks <= st.n * 0.2 as selective
-          from stats st, public.chunk_lexemes l
-          where l.website_id = $1 and l.chunks > 0
-            and l.lexeme = any(tsvector_to_array(to_tsvector('english', $3)))
-          order by idf desc
-          limit 16
-        ),
-        candidates as (
-          -- Chunks holding a selective term (or the rarest one, when none is): common
-          -- words add to the score below but would make the candidate set huge.
-          select string_agg(  -- each lexeme quoted as tsquery input: 'it''s', 'a\\b'
-                   chr(39) || replace(replace(lexeme, chr(92), chr(92) || chr(92)),
-                                      chr(39), chr(39) || chr(39)) || chr(39),
-                   ' | '
-                 )::tsquery as q
+          select lexeme, idf, q, sum(chunks) over (order by idf desc, lexeme) - chunks as before
           from (
-            select lexeme from terms
-            where selective or idf = (select max(idf) from terms)
-          ) chosen
+            select l.lexeme, l.chunks, ln(1 + (st.n - l.chunks + 0.5) / (l.chunks + 0.5)) as idf,
+                   -- the lexeme quoted as tsquery input: 'it''s', 'a\\b'
+                   (chr(39) || replace(replace(l.lexeme, chr(92), chr(92) || chr(92)),
+                                       chr(39), chr(39) || chr(39)) || chr(39))::tsquery as q
+            from stats st, public.chunk_lexemes l
+            where l.website_id = $1 and l.chunks > 0
+              and l.lexeme = any(tsvector_to_array(to_tsvector('english', $3)))
+            order by idf desc, l.lexeme
+            limit 16
+          ) known
+        ),
+        matched as (
+          -- Candidates come from the rarest terms, as many as fit a budget of rows (the
+          -- rarest always): a common word still adds to a candidate's score, but does
+          -- not make every chunk a candidate.
+          select c.id, c.fts
+          from public.document_chunks c
+          where c.website_id = $1
+            and c.fts @@ (select string_agg(q::text, ' | ')::tsquery from terms where before < $11)
+            and ($10::text is null or c.fts @@ websearch_to_tsquery('english', $10))
+          limit $11
         ),
         text_hits as (
           select id, row_number() over (order by score desc) as rank
           from (
-            select c.id,
-                   (select sum(t.idf * u.tf * 2.2
-                               / (u.tf + 1.2 * (0.25 + 0.75 * length(c.fts) / st.avg_length)))
-                    from terms t
-                    join (select lexeme, coalesce(array_length(positions, 1), 1) as tf
-                          from unnest(c.fts)) u on u.lexeme = t.lexeme) as score
-            from public.document_chunks c, candidates k, stats st
-            where c.website_id = $1 and c.fts @@ k.q
-              and ($10::text is null or c.fts @@ websearch_to_tsquery('english', $10))
+            -- BM25 with ts_rank's saturating term frequency for one term (0.61 for one
+            -- occurrence, 0.76 for two, 0.87 for four) in place of k1.
+            select m.id, (select sum(t.idf * ts_rank('{1,1,1,1}', m.fts, t.q, 0))
+                          from terms t) as score
+            from matched m
             order by score desc
             limit $4
-          ) matched
+          ) scored
         ),
         fused as (
           select coalesce(v.id, t.id) as id,
@@ -121,5 +119,6 @@ async def hybrid(
         limit,
         per_document,
         required,
+        text_budget,
     )
     return rows

@@ -49,8 +49,14 @@ async def upload(ctx: Context, website_id: str, file: object) -> asyncpg.Record:
     return await documents.add(ctx, wid, name, data)
 
 
-async def download_url(ctx: Context, document_id: str) -> str:
+async def download_url(
+    ctx: Context, document_id: str, website_id: str, filename: str, storage: str
+) -> str:
     await ctx.owner()
+    if storage == "supabase":
+        return await documents.supabase_download_url(
+            ctx, parse_id(website_id, "websiteId"), parse_id(document_id, "id"), filename
+        )
     path = files.download_path(
         ctx.state.keys.visitor_secret,
         parse_id(document_id, "id"),

@@ -247,6 +247,7 @@ class Document:
     error: str | None
     chunk_count: int
     created_at: datetime
+    storage: strawberry.Private[str]
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Document:
@@ -260,11 +261,14 @@ class Document:
             error=row["error"],
             chunk_count=row["chunk_count"],
             created_at=row["created_at"],
+            storage=row["storage"],
         )
 
     @strawberry.field(description="Short-lived signed URL of the original file.")
     async def download_url(self, info: Info[Context, None]) -> str:
-        return await document_resolvers.download_url(info.context, self.id)
+        return await document_resolvers.download_url(
+            info.context, self.id, self.website_id, self.filename, self.storage
+        )
 
 
 @strawberry.type

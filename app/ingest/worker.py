@@ -22,6 +22,7 @@ from app.ingest.detect import UnsupportedFile, detect
 from app.ingest.parse import ParseError, parse
 from app.providers.embeddings import Embedder, WordPieceCounter
 from app.settings import Settings
+from app.storage import StorageUnavailable, SupabaseStore, object_path
 from database import chunks, documents, jobs
 from database.pool import Database
 
@@ -37,6 +38,7 @@ class Ingestion:
     embedder: Embedder
     counter: WordPieceCounter
     settings: Settings
+    store: SupabaseStore | None = None  # None: files are in Postgres
 
     def session(self) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
         return self.db.session("service_role", SERVICE)
@@ -50,7 +52,14 @@ async def ingest_document(
         row = await documents.with_file(conn, document_id)
     if row is None:
         raise ParseError("the document's file is missing")
-    data: bytes = row["data"]
+    if row["storage"] == "supabase":
+        if ingestion.store is None:
+            raise StorageUnavailable("the file is in Supabase Storage, which is not configured")
+        data: bytes = await ingestion.store.get(object_path(row["website_id"], document_id))
+    elif row["data"] is None:
+        raise ParseError("the document's file is missing")
+    else:
+        data = row["data"]
     filename: str = row["filename"]
     settings = ingestion.settings
 
