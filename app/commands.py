@@ -153,9 +153,8 @@ async def reindex(settings: Settings, console: Console, batch: int = 256) -> int
                     rows = await chunks.all_for_reindex(conn, after, batch)
                 if not rows:
                     break
-                vectors = await embedder.embed(
-                    [embedding_text(r["title"], r["content"]) for r in rows], "passage"
-                )
+                texts = [embedding_text(r["title"], r["content"], r["summary"]) for r in rows]
+                vectors = await embedder.embed(texts, "passage")
                 async with state.db.session("service_role", SERVICE) as conn:
                     await chunks.set_embeddings(
                         conn, [(r["id"], v) for r, v in zip(rows, vectors, strict=True)]

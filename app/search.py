@@ -22,14 +22,16 @@ MAX_LIMIT = 20
 _WORDS = re.compile(r"\w{3,}")
 
 
-_OPERATORS = re.compile(r'"|(^|\s)-\w|\bor\b', re.I)
+_OPERATORS = re.compile(r'"[^"]+"|(^|\s)-\w')
 
 
 def required_syntax(query: str) -> str | None:
-    """The query as websearch syntax that text hits must match, when it uses any.
+    """The query as websearch syntax that every hit must match, when it uses any.
 
-    Plain questions ("how long do refunds take?") are ranked by BM25 over their words; a
-    query with quotes, `or` or `-word` also filters the full-text hits by that syntax.
+    Plain questions ("how long do refunds take?") are ranked over their words; a query
+    with a "quoted phrase" or an excluded -word keeps only the chunks that match it (as
+    websearch_to_tsquery reads it). A plain "or" is left to ranking: in a question it is
+    usually just a word.
     """
     return query if _OPERATORS.search(query) else None
 

@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(32, ge=0, le=1000)
 
     search_candidates: int = Field(40, ge=5, le=1000)
-    search_rrf_k: int = Field(60, ge=1)
+    search_rrf_k: int = Field(10, ge=1)  # tuned with bench/retrieval.py
     search_vector_weight: float = Field(1.0, ge=0)
     search_text_weight: float = Field(0.25, ge=0)  # tuned with bench/retrieval.py
     search_max_per_document: int = Field(1, ge=1, le=20)

@@ -76,10 +76,11 @@ async def end_to_end(files: list[Path], workers: int) -> dict[str, Any]:
             elapsed = time.perf_counter() - started
             async with state.db.session("service_role", SERVICE) as conn:
                 chunk_rows = await conn.fetch(
-                    "select title, content from public.document_chunks where website_id = $1",
+                    "select title, content, summary from public.document_chunks "
+                    "where website_id = $1",
                     website,
                 )
-    texts = [embedding_text(r["title"], r["content"]) for r in chunk_rows]
+    texts = [embedding_text(r["title"], r["content"], r["summary"]) for r in chunk_rows]
     return {
         "workers": workers,
         "documents": len(files),

@@ -18,6 +18,7 @@ class NewChunk:
     content: str
     heading_path: Sequence[str]
     title: str  # "file > heading > subheading"
+    summary: str  # the document's first paragraph, embedded with every chunk
     embedding: npt.NDArray[np.float32]
 
 
@@ -37,9 +38,11 @@ async def replace(
     await conn.execute(
         """
         insert into public.document_chunks
-          (document_id, website_id, ordinal, content, heading_path, title, embedding, fts)
+          (document_id, website_id, ordinal, content, heading_path, title, summary, embedding,
+           fts)
         select $1, $2, c.ordinal - 1, c.content,
-               array(select jsonb_array_elements_text(c.heading_path::jsonb)), c.title, c.embedding,
+               array(select jsonb_array_elements_text(c.heading_path::jsonb)), c.title, $7,
+               c.embedding,
                setweight(to_tsvector('english', c.title), 'A') || to_tsvector('english', c.content)
         from unnest($3::text[], $4::text[], $5::text[], $6::vector[])
           with ordinality as c(content, heading_path, title, embedding, ordinal)
@@ -50,6 +53,7 @@ async def replace(
         [json.dumps(list(c.heading_path)) for c in chunks],
         [c.title for c in chunks],
         [Vector(c.embedding) for c in chunks],
+        chunks[0].summary,
     )
 
 
@@ -81,7 +85,7 @@ async def all_for_reindex(
 ) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await conn.fetch(
         """
-        select id, title, content from public.document_chunks
+        select id, title, content, summary from public.document_chunks
         where ($1::uuid is null or id > $1) order by id limit $2
         """,
         after,

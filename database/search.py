@@ -2,7 +2,7 @@
 
 The full-text side ranks by BM25 (term statistics kept by triggers, migration 003) over
 the question's words; `required`, when given, is websearch syntax ("exact phrase",
--excluded) that text hits must also match. At most `per_document` chunks of one document
+-excluded) that every hit must match. At most `per_document` chunks of one document
 are returned, so that a long page does not crowd out the others.
 """
 
@@ -101,6 +101,7 @@ async def hybrid(
                    partition by c.document_id order by f.score desc, f.vector_rank nulls last
                  ) as nth
           from fused f join public.document_chunks c on c.id = f.id
+          where $10::text is null or c.fts @@ websearch_to_tsquery('english', $10)
         )
         select id, document_id, title, heading_path, content,
                score, vector_rank, text_rank, similarity

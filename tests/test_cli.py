@@ -71,7 +71,10 @@ def test_migrate_applies_once_and_is_idempotent(clean_env: dict[str, str], tmp_p
     env = {**clean_env, "DATABASE_URL": server.get_uri(), "SUPABASE_JWT_SECRET": JWT_SECRET}
     first = run(["migrate"], env)
     assert first.returncode == 0, first.stderr
-    assert "applied: 000_supabase_shim, 001_core, 002_knowledge" in first.stdout
+    assert (
+        "applied: 000_supabase_shim, 001_core, 002_knowledge, 003_text_stats, 004_chunk_summary"
+        in first.stdout
+    )
     second = run(["migrate"], env)
     assert second.returncode == 0 and "up to date" in second.stdout
 

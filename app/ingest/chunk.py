@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from app.ingest.parse import Block
 
 Counter = Callable[[Sequence[str]], list[int]]
+SUMMARY_CHARS = 200
 _SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+(?=[\"'(\[A-Z0-9])|\n")
 
 
@@ -28,9 +29,26 @@ def chunk_title(filename: str, heading_path: Sequence[str]) -> str:
     return " > ".join([filename, *heading_path])
 
 
-def embedding_text(title: str, content: str) -> str:
-    """What gets embedded: the chunk's title, then the passage."""
-    return f"{title}\n{content}"
+def embedding_text(title: str, content: str, summary: str = "") -> str:
+    """What gets embedded: the chunk's title, what the document is about, the passage.
+
+    The summary gives every chunk its page's subject ("git-stash - Stash the changes in a
+    dirty working directory away"), which a passage deep in the page rarely repeats
+    (bench/retrieval.py: vector-only first hit 0.53 -> 0.57, top 5 0.85 -> 0.89).
+    """
+    return f"{title}\n{summary}\n{content}" if summary else f"{title}\n{content}"
+
+
+def document_summary(blocks: Sequence[Block], max_chars: int = SUMMARY_CHARS) -> str:
+    """The document's first real paragraph, shortened at a word boundary."""
+    for block in blocks:
+        if block.kind in ("paragraph", "list") and len(block.text) >= 20:
+            text = " ".join(block.text.split())
+            if len(text) <= max_chars:
+                return text
+            cut = text[:max_chars]
+            return cut[: cut.rfind(" ")] if " " in cut else cut
+    return ""
 
 
 def _sections(blocks: Sequence[Block]) -> list[tuple[tuple[str, ...], list[Block]]]:
@@ -75,16 +93,18 @@ def chunk_blocks(
     target: int = 200,
     overlap: int = 32,
     window: int = 256,
+    summary: str = "",
 ) -> list[Chunk]:
     """Pack each section's blocks into chunks of about `target` word pieces.
 
     Consecutive chunks of one section share up to `overlap` word pieces (whole
     sentences or blocks). `window` is the embedder's input limit: a chunk plus its
-    heading context never exceeds it.
+    heading context and the document summary never exceeds it.
     """
     chunks: list[Chunk] = []
     for path, section in _sections(blocks):
-        context_tokens = count([embedding_text(chunk_title(title, path), "")])[0] + 2  # CLS, SEP
+        context = embedding_text(chunk_title(title, path), "", summary)
+        context_tokens = count([context])[0] + 2  # CLS, SEP
         budget = max(32, min(target, window - context_tokens))
         texts = [b.text for b in section]
         pieces: list[tuple[str, int]] = []

@@ -17,7 +17,7 @@ import asyncpg
 import structlog
 
 from app.events import Events
-from app.ingest.chunk import chunk_blocks, chunk_title, embedding_text
+from app.ingest.chunk import chunk_blocks, chunk_title, document_summary, embedding_text
 from app.ingest.detect import UnsupportedFile, detect
 from app.ingest.parse import ParseError, parse
 from app.providers.embeddings import Embedder, WordPieceCounter
@@ -63,23 +63,30 @@ async def ingest_document(
     filename: str = row["filename"]
     settings = ingestion.settings
 
-    def prepare() -> list[tuple[tuple[str, ...], str, str]]:
+    def prepare() -> tuple[str, list[tuple[tuple[str, ...], str, str]]]:
         fmt = detect(data, filename).format
+        blocks = parse(fmt, data)
+        summary = document_summary(blocks)
         pieces = chunk_blocks(
-            parse(fmt, data),
+            blocks,
             title=filename,
             count=ingestion.counter.count,
             target=settings.chunk_tokens,
             overlap=settings.chunk_overlap,
+            summary=summary,
         )
-        return [(c.heading_path, chunk_title(filename, c.heading_path), c.content) for c in pieces]
+        return summary, [
+            (c.heading_path, chunk_title(filename, c.heading_path), c.content) for c in pieces
+        ]
 
-    prepared = await asyncio.to_thread(prepare)
+    summary, prepared = await asyncio.to_thread(prepare)
     vectors = await ingestion.embedder.embed(
-        [embedding_text(title, content) for _, title, content in prepared], "passage"
+        [embedding_text(title, content, summary) for _, title, content in prepared], "passage"
     )
     new = [
-        chunks.NewChunk(content=content, heading_path=path, title=title, embedding=vector)
+        chunks.NewChunk(
+            content=content, heading_path=path, title=title, summary=summary, embedding=vector
+        )
         for (path, title, content), vector in zip(prepared, vectors, strict=True)
     ]
     async with ingestion.session() as conn:
