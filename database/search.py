@@ -68,7 +68,7 @@ async def hybrid(
           -- Candidates come from the rarest terms, as many as fit a budget of rows (the
           -- rarest always): a common word still adds to a candidate's score, but does
           -- not make every chunk a candidate.
-          select c.id, c.fts
+          select c.id, c.fts || ''::tsvector as fts  -- detoasted once, not once per term
           from public.document_chunks c
           where c.website_id = $1
             and c.fts @@ (select string_agg(q::text, ' | ')::tsquery from terms where before < $11)
