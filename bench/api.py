@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,10 @@ import httpx
 import jwt
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.stats import percentiles  # noqa: E402
+
 SECRET = "bench-secret-" + "x" * 60
 ORIGIN = "https://bench.example"
 
@@ -37,14 +40,6 @@ def token(user: uuid.UUID) -> str:
     now = int(time.time())
     claims = {"sub": str(user), "aud": "authenticated", "role": "authenticated", "exp": now + 3600}
     return jwt.encode(claims, SECRET, algorithm="HS256")
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {
-        "p50_ms": round(statistics.median(ordered) * 1000, 2),
-        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 2),
-    }
 
 
 async def measure(

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -37,6 +36,7 @@ from app.logging import configure_logging  # noqa: E402
 from app.search import Tuning  # noqa: E402
 from app.services import apply_migrations  # noqa: E402
 from app.settings import load_settings  # noqa: E402
+from bench.stats import percentiles  # noqa: E402
 from database import search  # noqa: E402
 from database.embedded import EmbeddedDatabase  # noqa: E402
 from database.pool import Database, create_pool  # noqa: E402
@@ -130,14 +130,6 @@ async def fill(
         "small_n": small_n,
         "load_s": round(loaded, 1),
         "index_s": round(indexed, 1),
-    }
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {
-        "p50_ms": round(statistics.median(ordered) * 1000, 2),
-        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 2),
     }
 
 
