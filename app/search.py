@@ -44,6 +44,7 @@ class Hit:
     snippet: str
     score: float
     content: str
+    similarity: float | None = None  # cosine similarity, when the vector side found it
 
 
 def snippet(content: str, query: str, size: int = SNIPPET_CHARS) -> str:
@@ -125,6 +126,7 @@ async def hybrid_hits(
             snippet=snippet(r["content"], text),
             score=float(r["score"]),
             content=r["content"],
+            similarity=None if r["similarity"] is None else float(r["similarity"]),
         )
         for r in rows
     ]

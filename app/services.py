@@ -10,6 +10,7 @@ from importlib.metadata import version
 import asyncpg
 import structlog
 
+from app.answer import build_model
 from app.auth import TokenVerifier, load_keys
 from app.embedder_check import adopt_or_check
 from app.events import Events
@@ -77,6 +78,8 @@ async def open_services(
         stack.push_async_callback(events.stop)
         keys = load_keys(settings)
         counter = await asyncio.to_thread(WordPieceCounter)
+        chat_model = build_model(settings)
+        stack.push_async_callback(chat_model.aclose)
         store = await open_store(settings)
         if store is not None:
             stack.push_async_callback(store.aclose)
@@ -95,6 +98,7 @@ async def open_services(
                 db=db, embedder=embedder, counter=counter, settings=settings, store=store
             ),
             store=store,
+            chat_model=chat_model,
         )
         stop = asyncio.Event()
         tasks = [

@@ -73,6 +73,18 @@ class Settings(BaseSettings):
     supabase_service_role_key: SecretStr | None = None
     supabase_storage_bucket: str = Field("askbase-documents", min_length=3, max_length=63)
 
+    llm_provider: Literal["openai", "extractive"] | None = None  # default: see llm_kind
+    llm_model: str = "gpt-4o-mini"
+    llm_base_url: str | None = None  # default: OPENAI_BASE_URL
+    llm_api_key: SecretStr | None = None  # default: OPENAI_API_KEY
+    llm_timeout_seconds: float = Field(60, gt=0)
+    llm_first_token_seconds: float = Field(30, gt=0)
+    llm_max_retries: int = Field(2, ge=0, le=10)
+    llm_max_tokens: int = Field(700, ge=16, le=32000)
+    answer_sources: int = Field(5, ge=1, le=20)
+    answer_min_similarity: float = Field(0.3, ge=-1, le=1)
+    history_tokens: int = Field(1500, ge=0)
+
     public_url: str | None = None  # how clients reach this API (download links)
     download_url_ttl_seconds: int = Field(300, ge=10, le=7 * 24 * 3600)
 
@@ -103,6 +115,14 @@ class Settings(BaseSettings):
             if not url.startswith(("postgres://", "postgresql://")):
                 raise ValueError("DATABASE_URL must start with postgresql:// or postgres://")
         return self
+
+    @property
+    def llm_kind(self) -> Literal["openai", "extractive"]:
+        """LLM_PROVIDER, or openai when an OpenAI key or base URL is set, else extractive."""
+        if self.llm_provider is not None:
+            return self.llm_provider
+        keys = (self.llm_api_key, self.llm_base_url, self.openai_api_key, self.openai_base_url)
+        return "openai" if any(keys) else "extractive"
 
     @property
     def embedded(self) -> bool:

@@ -8,6 +8,7 @@ from app.auth import Keys, TokenVerifier
 from app.events import Events
 from app.ingest.worker import Ingestion
 from app.providers.embeddings import Embedder
+from app.providers.llm import ChatModel
 from app.ratelimit import RateLimits
 from app.settings import Settings
 from app.storage import SupabaseStore
@@ -26,3 +27,4 @@ class AppState:
     events: Events
     ingestion: Ingestion
     store: SupabaseStore | None  # None: original files are kept in Postgres
+    chat_model: ChatModel

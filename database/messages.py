@@ -57,3 +57,43 @@ async def pages(
         *(after or ()),
     )
     return rows
+
+
+async def recent(conn: asyncpg.Connection, chat_id: uuid.UUID, limit: int) -> list[asyncpg.Record]:
+    """The chat's last `limit` messages, oldest first."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""
+        select * from (
+          select {COLUMNS} from public.messages where chat_id = $1
+          order by created_at desc, id desc limit $2
+        ) m order by created_at, id
+        """,
+        chat_id,
+        limit,
+    )
+    return rows
+
+
+async def finalize(
+    conn: asyncpg.Connection,
+    message_id: uuid.UUID,
+    *,
+    content: str,
+    status: str,
+    sources: list[dict[str, object]],
+    usage: dict[str, object] | None,
+) -> asyncpg.Record | None:
+    """Write an assistant message's final state, once: a finished message stays as it is."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"""
+        update public.messages set content = $2, status = $3, sources = $4, usage = $5
+        where id = $1 and status = 'streaming'
+        returning {COLUMNS}
+        """,
+        message_id,
+        content,
+        status,
+        sources,
+        usage,
+    )
+    return row

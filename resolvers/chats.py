@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 
-from app import chats
+from app import answer, chats
 from app.context import Context
 from app.pagination import Page
 from app.validation import parse_id
@@ -47,3 +48,7 @@ async def add_message(ctx: Context, chat_id: str, content: str) -> asyncpg.Recor
 
 async def delete_chat(ctx: Context, chat_id: str) -> bool:
     return await chats.delete(ctx, parse_id(chat_id, "id"))
+
+
+def chat_stream(ctx: Context, chat_id: str, message: str) -> AsyncIterator[answer.Event]:
+    return answer.stream_answer(ctx, parse_id(chat_id, "chatId"), message)

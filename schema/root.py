@@ -9,7 +9,6 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from app.context import Context
-from app.errors import Unavailable
 from resolvers import chats, documents, health, websites
 from schema.inputs import CreateWebsiteInput, UpdateWebsiteInput, given
 from schema.types import (
@@ -25,6 +24,7 @@ from schema.types import (
     SearchHit,
     Session,
     Website,
+    chat_event,
 )
 
 Ctx = Info[Context, None]
@@ -159,9 +159,8 @@ class Subscription:
     async def chat_stream(
         self, info: Ctx, chat_id: strawberry.ID, message: str
     ) -> AsyncGenerator[ChatEvent, None]:
-        await info.context.caller()
-        raise Unavailable("Streaming answers are not available in this version yet.")
-        yield  # pragma: no cover
+        async for event in chats.chat_stream(info.context, chat_id, message):
+            yield chat_event(event)
 
     @strawberry.subscription(
         description="Emits the document on every status change until READY or FAILED."

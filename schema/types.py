@@ -11,6 +11,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from app import answer
 from app.context import Context
 from app.pagination import Page
 from resolvers import chats as chat_resolvers
@@ -334,3 +335,20 @@ class ChatFailed:
 ChatEvent = Annotated[
     SourcesFound | TokenDelta | MessageDone | ChatFailed, strawberry.union("ChatEvent")
 ]
+
+
+def chat_event(event: answer.Event) -> SourcesFound | TokenDelta | MessageDone | ChatFailed:
+    if isinstance(event, answer.TokenEvent):
+        return TokenDelta(message_id=strawberry.ID(str(event.message_id)), text=event.text)
+    if isinstance(event, answer.SourcesEvent):
+        return SourcesFound(
+            message_id=strawberry.ID(str(event.message_id)),
+            sources=[Source.from_json(answer.source_json(h)) for h in event.hits],
+        )
+    if isinstance(event, answer.DoneEvent):
+        return MessageDone(message=Message.from_row(event.message))
+    return ChatFailed(
+        message_id=strawberry.ID(str(event.message_id)) if event.message_id else None,
+        code=event.code,
+        message=event.message,
+    )

@@ -1,0 +1,257 @@
+"""One answer, streamed: checks, the user message, retrieval, the model, the stored result.
+
+Everything that can refuse (auth, origin, rate limits, message length, a chat that is not
+the caller's) happens before the first event. Then the user message and an empty
+assistant message (STREAMING) are stored in one transaction, and the assistant message is
+finalized in `finally`: COMPLETE with its usage, or INCOMPLETE with the text streamed so
+far when the model fails mid-answer or the client goes away, or FAILED when nothing was
+streamed. It is written once, so it is never lost and never duplicated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+import asyncpg
+import structlog
+
+from app.auth import Visitor
+from app.context import Context
+from app.errors import AppError, NotFound
+from app.providers.llm import (
+    ChatModel,
+    Delta,
+    ExtractiveAnswerer,
+    LLMError,
+    OpenAIChat,
+    Passage,
+    Request,
+    Turn,
+    Usage,
+)
+from app.search import Hit, Tuning, embed_query, hybrid_hits
+from app.settings import Settings
+from app.validation import message_content
+from database import chats, messages, search, websites
+
+log = structlog.get_logger("askbase.answer")
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are the assistant of this website. Answer the visitor's question from the "
+    "numbered sources below, and cite the sources you use like [1] or [2]. If the "
+    "sources do not contain the answer, say that you don't know; never invent facts. "
+    "Be concise."
+)
+NOTHING_FOUND = (
+    "I don't know: I couldn't find anything about this in the documents I have. "
+    "Try rephrasing the question, or ask about something the site covers."
+)
+CHARS_PER_TOKEN = 4  # history budget estimate when no tokenizer for the model is at hand
+
+
+@dataclass(frozen=True, slots=True)
+class SourcesEvent:
+    message_id: uuid.UUID
+    hits: list[Hit]
+
+
+@dataclass(frozen=True, slots=True)
+class TokenEvent:
+    message_id: uuid.UUID
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DoneEvent:
+    message: asyncpg.Record
+
+
+@dataclass(frozen=True, slots=True)
+class FailedEvent:
+    message_id: uuid.UUID | None
+    code: str
+    message: str
+
+
+Event = SourcesEvent | TokenEvent | DoneEvent | FailedEvent
+
+
+def build_model(settings: Settings) -> ChatModel:
+    if settings.llm_kind == "extractive":
+        return ExtractiveAnswerer()
+    key = settings.llm_api_key or settings.openai_api_key
+    return OpenAIChat(
+        model=settings.llm_model,
+        api_key=key.get_secret_value() if key else None,
+        base_url=settings.llm_base_url or settings.openai_base_url,
+        timeout=settings.llm_timeout_seconds,
+        first_token_timeout=settings.llm_first_token_seconds,
+        max_retries=settings.llm_max_retries,
+    )
+
+
+def source_json(hit: Hit) -> dict[str, object]:
+    return {
+        "documentId": str(hit.document_id),
+        "chunkId": str(hit.chunk_id),
+        "title": hit.title,
+        "snippet": hit.snippet,
+        "score": hit.score,
+    }
+
+
+def history_turns(rows: Sequence[asyncpg.Record], budget_tokens: int) -> list[Turn]:
+    """The most recent finished turns that fit the budget, oldest first."""
+    turns: list[Turn] = []
+    used = 0
+    for row in reversed(rows):
+        if row["role"] not in ("user", "assistant") or not row["content"]:
+            continue
+        cost = len(row["content"]) // CHARS_PER_TOKEN + 4
+        if used + cost > budget_tokens:
+            break
+        turns.insert(0, Turn(row["role"], row["content"]))
+        used += cost
+    return turns
+
+
+def answer_request(
+    site: asyncpg.Record,
+    hits: Sequence[Hit],
+    earlier: Sequence[asyncpg.Record],
+    question: str,
+    settings: Settings,
+) -> Request:
+    passages = [Passage(i, h.title, h.content) for i, h in enumerate(hits, 1)]
+    return Request(
+        turns=[
+            Turn("system", system_prompt(site["system_prompt"], passages)),
+            *history_turns(earlier, settings.history_tokens),
+            Turn("user", question),
+        ],
+        passages=passages,
+        question=question,
+        model=site["model"],
+        temperature=site["temperature"],
+        max_tokens=settings.llm_max_tokens,
+    )
+
+
+def system_prompt(custom: str | None, passages: Sequence[Passage]) -> str:
+    sources = "\n\n".join(f"[{p.number}] {p.title}\n{p.content}" for p in passages)
+    return f"{custom or DEFAULT_SYSTEM_PROMPT}\n\nSources:\n\n{sources}"
+
+
+async def stream_answer(ctx: Context, chat_id: uuid.UUID, message: str) -> AsyncIterator[Event]:
+    state = ctx.state
+    settings = state.settings
+    text = message_content(message, settings.max_message_chars)
+    caller = await ctx.caller()
+    if isinstance(caller, Visitor):
+        await state.limits.check(ctx.client_ip, str(caller.website_id))
+    async with ctx.db() as conn:
+        found = await chats.by_ids(conn, [chat_id])
+        if not found:
+            raise NotFound("Chat not found.")
+        website_id: uuid.UUID = found[0]["website_id"]
+        if not isinstance(caller, Visitor):
+            await state.limits.check(ctx.client_ip, str(website_id))
+        earlier = await messages.recent(conn, chat_id, 20)
+        await messages.insert(
+            conn, chat_id=chat_id, website_id=website_id, role="user", content=text
+        )
+        assistant = await messages.insert(
+            conn,
+            chat_id=chat_id,
+            website_id=website_id,
+            role="assistant",
+            content="",
+            status="streaming",
+        )
+        await chats.touch(conn, chat_id)
+    async with ctx.service_db() as conn:  # model settings are owner-only columns
+        site = (await websites.by_ids(conn, [website_id], owner_view=True))[0]
+
+    message_id: uuid.UUID = assistant["id"]
+    received: list[str] = []
+    hits: list[Hit] = []
+    usage: Usage | None = None
+    status = "failed"
+    try:
+        embedding = await embed_query(state.embedder, text)
+        async with ctx.db(search.HNSW_SETTINGS) as conn:
+            found_hits = await hybrid_hits(
+                conn, website_id, embedding, text, settings.answer_sources, Tuning.of(settings)
+            )
+        hits = [
+            h
+            for h in found_hits
+            if h.similarity is None or h.similarity >= settings.answer_min_similarity
+        ]
+        yield SourcesEvent(message_id, hits)
+        if hits:
+            async for item in state.chat_model.stream(
+                answer_request(site, hits, earlier, text, settings)
+            ):
+                if isinstance(item, Delta):
+                    received.append(item.text)
+                    yield TokenEvent(message_id, item.text)
+                else:
+                    usage = item
+        else:  # nothing relevant: say so instead of letting a model guess
+            for piece in NOTHING_FOUND.split(" "):
+                received.append(piece + " ")
+                yield TokenEvent(message_id, piece + " ")
+        status = "complete"
+    except LLMError as error:
+        status = "incomplete" if received else "failed"
+        log.warning("answer failed", code=error.code, message_id=str(message_id))
+        yield FailedEvent(message_id, error.code, error.message)
+    except AppError as error:
+        status = "incomplete" if received else "failed"
+        yield FailedEvent(message_id, error.code, str(error))
+    except BaseException:
+        # The client completed the subscription or went away (cancellation), or a bug:
+        # keep what was streamed, and let the error go on.
+        cancelled = not isinstance(sys.exc_info()[1], Exception)
+        status = "incomplete" if received or cancelled else "failed"
+        raise
+    finally:
+        final = await asyncio.shield(
+            _finalize(ctx, message_id, "".join(received), status, hits, usage)
+        )
+    if final is not None and status == "complete":
+        yield DoneEvent(final)
+
+
+async def _finalize(
+    ctx: Context,
+    message_id: uuid.UUID,
+    content: str,
+    status: str,
+    hits: list[Hit],
+    usage: Usage | None,
+) -> asyncpg.Record | None:
+    usage_json = (
+        {
+            "model": usage.model,
+            "promptTokens": usage.prompt_tokens,
+            "completionTokens": usage.completion_tokens,
+            "totalTokens": usage.total_tokens,
+        }
+        if usage is not None
+        else None
+    )
+    async with ctx.service_db() as conn:
+        return await messages.finalize(
+            conn,
+            message_id,
+            content=content,
+            status=status,
+            sources=[source_json(h) for h in hits],
+            usage=usage_json,
+        )

@@ -1,0 +1,314 @@
+"""Chat models that stream an answer: any OpenAI-compatible server, or the extractive
+answerer that quotes the retrieved passages when no model is configured.
+
+A provider yields `Delta`s (text as it arrives) and ends with one `Usage`. Failures are
+`LLMError`s with a stable code: UNAVAILABLE (timeouts, connection errors, 5xx) or
+RATE_LIMITED (the server's 429). Retries happen only before the first token: the SDK
+retries the request itself, and a stream that breaks later is reported, never replayed,
+so no text is ever sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import httpx
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A retrieved chunk as the answerer sees it; cited as [number]."""
+
+    number: int
+    title: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What an answer needs: the conversation (system prompt first) and the passages."""
+
+    turns: Sequence[Turn]
+    passages: Sequence[Passage]
+    question: str
+    model: str | None = None
+    temperature: float | None = None
+    max_tokens: int = 700
+
+
+class LLMError(Exception):
+    def __init__(self, code: Literal["UNAVAILABLE", "RATE_LIMITED"], message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class ChatModel(Protocol):
+    name: str
+
+    def stream(self, request: Request) -> AsyncIterator[Delta | Usage]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class OpenAIChat:
+    """OpenAI, or any server speaking its chat completions API (Ollama, vLLM, llama.cpp)."""
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        api_key: str | None,
+        base_url: str | None,
+        timeout: float = 60.0,
+        first_token_timeout: float = 30.0,
+        max_retries: int = 2,
+    ) -> None:
+        from openai import AsyncOpenAI
+
+        self.name = model
+        self.first_token_timeout = first_token_timeout
+        self._client = AsyncOpenAI(
+            api_key=api_key or "not-needed",
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    async def stream(self, request: Request) -> AsyncIterator[Delta | Usage]:
+        import openai
+
+        model = request.model or self.name
+        messages = [{"role": t.role, "content": t.content} for t in request.turns]
+        deltas = 0
+        usage: Usage | None = None
+        try:
+            async with asyncio.timeout(self.first_token_timeout) as first_token:
+                response = await self._client.chat.completions.create(  # type: ignore[call-overload]
+                    model=model,
+                    messages=messages,
+                    temperature=request.temperature,
+                    max_tokens=request.max_tokens,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                )
+                chunks = aiter(response)
+                first = await anext(chunks, None)
+                first_token.reschedule(None)  # later chunks: only the read timeout
+            async with response:
+                chunk = first
+                while chunk is not None:
+                    if chunk.usage is not None:
+                        usage = Usage(
+                            model=chunk.model or model,
+                            prompt_tokens=chunk.usage.prompt_tokens,
+                            completion_tokens=chunk.usage.completion_tokens,
+                        )
+                    for choice in chunk.choices:
+                        if choice.delta.content:
+                            deltas += 1
+                            yield Delta(choice.delta.content)
+                    chunk = await anext(chunks, None)
+        except TimeoutError as error:
+            raise LLMError("UNAVAILABLE", "The language model did not answer in time.") from error
+        except openai.RateLimitError as error:
+            raise LLMError("RATE_LIMITED", "The language model is rate limited.") from error
+        except openai.APITimeoutError as error:
+            raise LLMError("UNAVAILABLE", "The language model did not answer in time.") from error
+        except (openai.APIConnectionError, openai.APIStatusError) as error:
+            raise LLMError("UNAVAILABLE", "The language model is unavailable.") from error
+        except (openai.APIError, httpx.HTTPError, ValueError) as error:  # a broken stream
+            raise LLMError("UNAVAILABLE", "The language model stopped answering.") from error
+        yield usage or Usage(model=model, prompt_tokens=0, completion_tokens=deltas)
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+
+_SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9])|\n+")
+_WORDS = re.compile(r"\w{3,}")
+_STOP = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "are",
+        "was",
+        "were",
+        "with",
+        "that",
+        "this",
+        "from",
+        "have",
+        "has",
+        "had",
+        "not",
+        "but",
+        "you",
+        "your",
+        "yours",
+        "can",
+        "how",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "does",
+        "did",
+        "doing",
+        "done",
+        "into",
+        "onto",
+        "out",
+        "about",
+        "there",
+        "their",
+        "they",
+        "them",
+        "then",
+        "than",
+        "also",
+        "any",
+        "all",
+        "its",
+        "it's",
+        "our",
+        "ours",
+        "use",
+        "using",
+        "used",
+        "get",
+        "got",
+        "will",
+        "would",
+        "should",
+        "could",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "been",
+        "being",
+        "some",
+        "such",
+        "very",
+        "just",
+        "more",
+        "most",
+        "much",
+        "many",
+        "each",
+        "other",
+        "only",
+        "own",
+        "same",
+        "too",
+        "off",
+        "over",
+        "under",
+        "again",
+        "further",
+        "once",
+        "here",
+        "both",
+        "few",
+        "nor",
+    ]
+)
+
+
+def _terms(text: str) -> set[str]:
+    return {w.lower() for w in _WORDS.findall(text)} - _STOP
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+class ExtractiveAnswerer:
+    """Answers by quoting the passages' sentences that best match the question.
+
+    No model is involved: every sentence it streams comes verbatim from a cited passage,
+    introduced as a quotation, so it never states anything the documents do not say.
+    """
+
+    name = "extractive"
+
+    def __init__(self, max_sentences: int = 3, max_chars: int = 900) -> None:
+        self.max_sentences = max_sentences
+        self.max_chars = max_chars
+
+    def compose(self, request: Request) -> str:
+        wanted = {_stem(t) for t in _terms(request.question)}
+        scored: list[tuple[float, int, int, str]] = []
+        for rank, passage in enumerate(request.passages):
+            for position, sentence in enumerate(_SENTENCES.split(passage.content)):
+                sentence = " ".join(sentence.split())
+                if len(sentence) < 20:
+                    continue
+                have = {_stem(t) for t in _terms(sentence)}
+                overlap = len(wanted & have)
+                if not overlap:
+                    continue
+                # Matching question words first, then the better-ranked passage, then
+                # sentences early in it (definitions tend to come first).
+                score = overlap / (1 + 0.15 * rank) - 0.01 * position
+                scored.append((score, passage.number, position, sentence))
+        if not scored:
+            return (
+                "I couldn't find this in the documents I have. "
+                "Try rephrasing the question, or ask about something the site covers."
+            )
+        chosen: list[tuple[int, int, str]] = []
+        size = 0
+        for _score, number, position, sentence in sorted(scored, key=lambda s: -s[0]):
+            if len(chosen) == self.max_sentences or size + len(sentence) > self.max_chars:
+                break
+            chosen.append((number, position, sentence))
+            size += len(sentence)
+        chosen.sort()  # passage order, then the order within the passage
+        lines = [f"> {sentence} [{number}]" for number, _position, sentence in chosen]
+        return "From the documents:\n\n" + "\n>\n".join(lines)
+
+    async def stream(self, request: Request) -> AsyncIterator[Delta | Usage]:
+        text = self.compose(request)
+        for piece in re.findall(r"\S+\s*|\s+", text):
+            yield Delta(piece)
+        words = sum(len(t.content.split()) for t in request.turns)
+        yield Usage(model=self.name, prompt_tokens=words, completion_tokens=len(text.split()))
+
+    async def aclose(self) -> None:
+        pass
