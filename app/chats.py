@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import asyncpg
 
 from app.auth import Visitor
 from app.context import Context
-from app.errors import Forbidden, NotFound
+from app.errors import BadUserInput, Forbidden, NotFound
 from app.pagination import Page, check_first, decode_cursor, make_page
 from app.validation import ChatCreate, message_content, validated
 from database import chats, messages, websites
@@ -97,3 +98,16 @@ async def message_page(
         await _chat(conn, chat_id)
         rows = await messages.pages(conn, [chat_id], limit=limit + 1, after=cursor)
     return make_page(rows, limit)
+
+
+async def usage(
+    ctx: Context, website_id: uuid.UUID, since: datetime | None, until: datetime | None
+) -> list[asyncpg.Record]:
+    """Token usage of a website's answers per model (owners only)."""
+    await ctx.owner()
+    if since is not None and until is not None and since >= until:
+        raise BadUserInput("`from` must be before `to`.", field="from")
+    async with ctx.db() as conn:
+        if not await websites.by_ids(conn, [website_id], owner_view=True):
+            raise NotFound("Website not found.")
+        return await messages.usage_by_model(conn, website_id, since, until)

@@ -97,3 +97,28 @@ async def finalize(
         usage,
     )
     return row
+
+
+async def usage_by_model(
+    conn: asyncpg.Connection,
+    website_id: uuid.UUID,
+    since: datetime | None,
+    until: datetime | None,
+) -> list[asyncpg.Record]:
+    """Answers and tokens per model for a website, in [since, until)."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """
+        select usage->>'model' as model, count(*) as answers,
+               coalesce(sum((usage->>'promptTokens')::bigint), 0) as prompt_tokens,
+               coalesce(sum((usage->>'completionTokens')::bigint), 0) as completion_tokens
+        from public.messages
+        where website_id = $1 and role = 'assistant' and usage is not null
+          and ($2::timestamptz is null or created_at >= $2)
+          and ($3::timestamptz is null or created_at < $3)
+        group by 1 order by 1
+        """,
+        website_id,
+        since,
+        until,
+    )
+    return rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -52,3 +53,9 @@ async def delete_chat(ctx: Context, chat_id: str) -> bool:
 
 def chat_stream(ctx: Context, chat_id: str, message: str) -> AsyncIterator[answer.Event]:
     return answer.stream_answer(ctx, parse_id(chat_id, "chatId"), message)
+
+
+async def usage(
+    ctx: Context, website_id: str, since: datetime | None, until: datetime | None
+) -> list[asyncpg.Record]:
+    return await chats.usage(ctx, parse_id(website_id, "websiteId"), since, until)

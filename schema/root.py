@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -23,6 +25,7 @@ from schema.types import (
     MessageConnection,
     SearchHit,
     Session,
+    UsageTotals,
     Website,
     chat_event,
 )
@@ -81,6 +84,20 @@ class Query:
             info.context, website_id, first, after, status.value if status else None
         )
         return DocumentConnection.of(page)
+
+    @strawberry.field(
+        description=(
+            "Answers and tokens of a website's assistant in [from, to), per model (owners)."
+        )
+    )
+    async def usage(
+        self,
+        info: Ctx,
+        website_id: strawberry.ID,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+    ) -> UsageTotals:
+        return UsageTotals.of(await chats.usage(info.context, website_id, from_, to))
 
     @strawberry.field(description="Hybrid (vector + full-text) search of a website's documents.")
     async def search(

@@ -352,3 +352,41 @@ def chat_event(event: answer.Event) -> SourcesFound | TokenDelta | MessageDone |
         code=event.code,
         message=event.message,
     )
+
+
+@strawberry.type(description="Answers and tokens of one model.")
+class ModelUsage:
+    model: str
+    answers: int
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+@strawberry.type(description="A website's answers and tokens over a period.")
+class UsageTotals:
+    answers: int
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    by_model: list[ModelUsage]
+
+    @classmethod
+    def of(cls, rows: list[asyncpg.Record]) -> UsageTotals:
+        models = [
+            ModelUsage(
+                model=r["model"] or "",
+                answers=r["answers"],
+                prompt_tokens=r["prompt_tokens"],
+                completion_tokens=r["completion_tokens"],
+                total_tokens=r["prompt_tokens"] + r["completion_tokens"],
+            )
+            for r in rows
+        ]
+        return cls(
+            answers=sum(m.answers for m in models),
+            prompt_tokens=sum(m.prompt_tokens for m in models),
+            completion_tokens=sum(m.completion_tokens for m in models),
+            total_tokens=sum(m.total_tokens for m in models),
+            by_model=models,
+        )

@@ -172,3 +172,53 @@ async def test_completing_early_never_leaves_a_streaming_message(
     # The extractive answerer may finish before the "complete" arrives; either way the
     # answer is finalized once. (Cancelling a slow model mid-answer: test_llm_peer.py.)
     assert len(rows) == 1 and rows[0]["status"] in ("incomplete", "complete")
+
+
+USAGE = """
+query($w: ID!, $from: DateTime, $to: DateTime) {
+  usage(websiteId: $w, from: $from, to: $to) {
+    answers promptTokens completionTokens totalTokens byModel { model answers totalTokens }
+  }
+}"""
+
+
+async def test_owners_see_token_usage_per_model_and_period(api: Api, tenant: Tenant) -> None:
+    await add_text(api, tenant, "refunds.md", REFUNDS)
+    session = await visitor_session(api, tenant.website_id)
+    for question in ("How long do refunds take?", "Can gift cards be refunded?"):
+        chat_id = await new_chat(api, session["token"], tenant.website_id)
+        async with connected(api, "graphql-transport-ws", session["token"]) as ws:
+            await start(ws, "graphql-transport-ws", chat_id, question)
+            assert (await events(ws))[-1]["__typename"] == "MessageDone"
+    totals = (await api.data(USAGE, {"w": tenant.website_id}, token=tenant.owner))["usage"]
+    assert totals["answers"] == 2 and totals["totalTokens"] > 0
+    assert totals["totalTokens"] == totals["promptTokens"] + totals["completionTokens"]
+    assert totals["byModel"] == [
+        {"model": "extractive", "answers": 2, "totalTokens": totals["totalTokens"]}
+    ]
+    later = {"w": tenant.website_id, "from": "2999-01-01T00:00:00Z"}
+    assert (await api.data(USAGE, later, token=tenant.owner))["usage"]["answers"] == 0
+    backwards = {**later, "to": "2000-01-01T00:00:00Z"}
+    error = await api.error(USAGE, backwards, token=tenant.owner)
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    error = await api.error(USAGE, {"w": tenant.website_id}, token=session["token"], origin=ORIGIN)
+    assert error["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_chat_stream_is_rate_limited_before_any_event(
+    start_api: Any, tenant: Tenant, admin: asyncpg.Connection
+) -> None:
+    async with start_api(RATE_LIMIT_IP_PER_MINUTE=3) as limited:
+        session = await visitor_session(limited, tenant.website_id)  # 1
+        chat_id = await new_chat(limited, session["token"], tenant.website_id)  # 2
+        async with connected(limited, "graphql-transport-ws", session["token"]) as ws:
+            await start(ws, "graphql-transport-ws", chat_id, "Hello?", op="1")  # 3
+            assert (await events(ws))[-1]["__typename"] == "MessageDone"
+            await start(ws, "graphql-transport-ws", chat_id, "Hello again?", op="2")
+            reply = await asyncio.wait_for(recv(ws), 10)
+    error = reply["payload"]["errors"][0]
+    assert error["extensions"]["code"] == "RATE_LIMITED" and error["extensions"]["retryAfter"] > 0
+    count = await admin.fetchval(
+        "select count(*) from public.messages where chat_id = $1", uuid.UUID(chat_id)
+    )
+    assert count == 2  # the first question and its answer; the limited one wrote nothing
