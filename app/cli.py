@@ -30,6 +30,7 @@ def serve(args: argparse.Namespace) -> int:
     configure_logging(json=settings.log_json, level=settings.log_level)
     host = args.host or settings.host
     port = args.port or settings.port
+    settings = settings.model_copy(update={"host": host, "port": port})
     where = (
         "embedded PostgreSQL in " + str(settings.data_dir) if settings.embedded else "DATABASE_URL"
     )

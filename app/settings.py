@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     answer_min_similarity: float = Field(0.3, ge=-1, le=1)
     history_tokens: int = Field(1500, ge=0)
 
+    demo_content: bool | None = None  # default: with the embedded database in development
+
     public_url: str | None = None  # how clients reach this API (download links)
     download_url_ttl_seconds: int = Field(300, ge=10, le=7 * 24 * 3600)
 
@@ -123,6 +125,12 @@ class Settings(BaseSettings):
             return self.llm_provider
         keys = (self.llm_api_key, self.llm_base_url, self.openai_api_key, self.openai_base_url)
         return "openai" if any(keys) else "extractive"
+
+    @property
+    def demo_enabled(self) -> bool:
+        if self.demo_content is not None:
+            return self.demo_content
+        return self.embedded and self.development
 
     @property
     def embedded(self) -> bool:

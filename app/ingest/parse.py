@@ -33,6 +33,11 @@ def _clean(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def _flow(text: str) -> str:
+    """Running text: line breaks inside a paragraph are only wrapping (Markdown, HTML)."""
+    return " ".join(_clean(text).split("\n"))
+
+
 def _paragraphs(text: str) -> list[Block]:
     return [Block("paragraph", p) for chunk in _BLANK_LINES.split(text) if (p := _clean(chunk))]
 
@@ -153,7 +158,7 @@ def _html(data: bytes) -> list[Block]:
                 if text := child.text().strip("\n"):
                     blocks.append(Block("code", text))
             elif tag in _LEAVES or not has_blocks(child):
-                if text := _clean(child.text(separator=" ")):
+                if text := _flow(child.text(separator=" ")):
                     in_list = tag == "li" or (tag == "-text" and node.tag == "li")
                     blocks.append(Block("list" if in_list else "paragraph", text))
             else:
@@ -179,7 +184,7 @@ def _markdown(data: bytes) -> list[Block]:
             blocks.append(Block("heading", _clean(tokens[i + 1].content), level=int(token.tag[1])))
         elif token.type == "inline" and tokens[i - 1].type == "paragraph_open":
             kind: BlockKind = "list" if list_depth else "paragraph"
-            blocks.append(Block(kind, _clean(_strip_inline_markup(token.content))))
+            blocks.append(Block(kind, _flow(_strip_inline_markup(token.content))))
         elif token.type in ("fence", "code_block"):
             blocks.append(Block("code", token.content.strip("\n")))
         elif token.type == "inline" and tokens[i - 1].type in ("th_open", "td_open"):

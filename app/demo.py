@@ -1,0 +1,102 @@
+"""Demo content for a fresh local install: a website that answers from askbase's own docs.
+
+On `askbase serve` with the embedded database (or DEMO_CONTENT=true), a demo website is
+created once, allowed on the local demo page's origin, and the project's README is queued
+for ingestion, so the assistant answers questions right away. Restarts reuse it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import structlog
+
+from app.documents import create
+from app.ingest.detect import detect
+from app.state import AppState
+from database import documents
+
+log = structlog.get_logger("askbase.demo")
+
+DEMO_DOMAIN = "demo.askbase.local"
+DEMO_OWNER = uuid.uuid5(uuid.NAMESPACE_URL, "askbase:demo-owner")
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ("README.md", "WIDGET_INTEGRATION.md")
+SERVICE = {"role": "service_role"}
+
+
+def local_origins(host: str, port: int) -> list[str]:
+    hosts = {host, "127.0.0.1", "localhost"} - {"0.0.0.0", "::"}  # noqa: S104
+    return sorted(f"http://{h}:{port}" for h in hosts)
+
+
+async def ensure_demo(state: AppState, origins: list[str]) -> uuid.UUID:
+    """The demo website's id; created, with its documents queued, on the first start."""
+    session = state.db.session
+    async with session("service_role", SERVICE) as conn:
+        website_id: uuid.UUID | None = await conn.fetchval(
+            "select id from public.websites where domain = $1", DEMO_DOMAIN
+        )
+        if website_id is None:
+            website_id = await conn.fetchval(
+                """
+                insert into public.websites (owner_id, domain, name, allowed_origins, settings)
+                values ($1, $2, 'askbase demo', $3, $4) returning id
+                """,
+                DEMO_OWNER,
+                DEMO_DOMAIN,
+                origins,
+                {
+                    "title": "askbase",
+                    "welcomeMessage": "Hi! Ask me anything about askbase.",
+                    "suggestedQuestions": [
+                        "How do I run askbase?",
+                        "Which file formats can I upload?",
+                        "How do I configure an OpenAI-compatible model?",
+                    ],
+                },
+            )
+        else:
+            await conn.execute(
+                "update public.websites set allowed_origins = $2 where id = $1",
+                website_id,
+                origins,
+            )
+    assert website_id is not None
+    for name in DOCS:
+        path = ROOT / name
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        async with session("service_role", SERVICE) as conn:
+            present = await conn.fetchval(
+                "select count(*) from public.documents where website_id = $1 and filename = $2",
+                website_id,
+                name,
+            )
+            if present:
+                stored = await documents.by_sha256(conn, website_id, _sha256(data))
+                if stored is not None:
+                    continue  # unchanged since the last start
+                await conn.execute(
+                    "delete from public.documents where website_id = $1 and filename = $2",
+                    website_id,
+                    name,
+                )
+        await create(
+            state,
+            lambda: session("service_role", SERVICE),
+            website_id,
+            name,
+            detect(data, name).mime,
+            data,
+        )
+        log.info("demo document queued", filename=name)
+    return website_id
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
