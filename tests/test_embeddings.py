@@ -7,11 +7,12 @@ import io
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
 import numpy as np
+import numpy.typing as npt
 import pytest
 from rich.console import Console
 
@@ -171,3 +172,22 @@ async def test_an_unreachable_embedding_server_stops_start_up(
     with pytest.raises(EmbeddingUnavailable, match="cannot reach the embedding model"):
         async with open_services(settings, workers=0):
             pass
+
+
+async def test_concurrent_questions_are_embedded_together_and_unchanged() -> None:
+    embedder = LocalEmbedder()
+    questions = [f"How do I reset password number {i}?" for i in range(20)]
+    alone = [(await embedder.embed([q], "query"))[0] for q in questions[:3]]
+    sizes: list[int] = []
+    inference = embedder.embed_sync
+
+    def counted(texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        sizes.append(len(texts))
+        return inference(texts)
+
+    embedder.embed_sync = counted  # type: ignore[method-assign]
+    together = await asyncio.gather(*(embedder.embed([q], "query") for q in questions))
+    assert all(v.shape == (1, 384) for v in together)
+    assert sum(sizes) == 20 and len(sizes) <= 2  # the first alone, the rest as one batch
+    for single, batched in zip(alone, together[:3], strict=True):
+        assert np.allclose(single, batched[0], atol=1e-4)

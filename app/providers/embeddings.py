@@ -100,6 +100,8 @@ class LocalEmbedder:
         self.batch_size = batch_size
         self.threads = threads or os.cpu_count() or 1
         self._lock = threading.Lock()
+        self._queries: list[tuple[str, asyncio.Future[npt.NDArray[np.float32]]]] = []
+        self._runner: asyncio.Task[None] | None = None
 
     @cached_property
     def _runtime(self) -> tuple[object, object]:
@@ -151,7 +153,33 @@ class LocalEmbedder:
     async def embed(self, texts: Sequence[str], kind: Kind = "passage") -> Vectors:
         if not texts:
             return np.empty((0, self.dimension), dtype=np.float32)
+        if kind == "query" and len(texts) == 1:
+            return (await self._batched_query(texts[0]))[None, :]
         return await asyncio.to_thread(self.embed_sync, texts)
+
+    async def _batched_query(self, text: str) -> npt.NDArray[np.float32]:
+        """Questions that arrive while the model is busy are embedded together, in one
+        inference: no wait at all under light load, far less under a burst."""
+        future: asyncio.Future[npt.NDArray[np.float32]] = asyncio.get_running_loop().create_future()
+        self._queries.append((text, future))
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.create_task(self._run_queries())
+        return await future
+
+    async def _run_queries(self) -> None:
+        while self._queries:
+            size = self.batch_size
+            batch, self._queries = self._queries[:size], self._queries[size:]
+            try:
+                vectors = await asyncio.to_thread(self.embed_sync, [t for t, _ in batch])
+            except Exception as error:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for (_, future), vector in zip(batch, vectors, strict=True):
+                if not future.done():
+                    future.set_result(vector)
 
     async def aclose(self) -> None:
         pass
