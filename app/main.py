@@ -18,6 +18,11 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+)
 
 from app.context import Context
 from app.errors import AppError, is_outage
@@ -110,6 +115,13 @@ def create_app(settings: Settings) -> Starlette:
         # has no ambient credentials to abuse; each website's allowed origins are checked
         # in on_ws_connect instead.
         allowed_origins=["*"],
+        # graphql-sse ("distinct connections" mode): a subscription as one POST with
+        # `Accept: text/event-stream`, for clients that cannot open a WebSocket.
+        subscription_protocols=(
+            GRAPHQL_TRANSPORT_WS_PROTOCOL,
+            GRAPHQL_WS_PROTOCOL,
+            GRAPHQL_SSE_PROTOCOL,
+        ),
     )
     return Starlette(
         routes=[

@@ -222,3 +222,32 @@ async def test_chat_stream_is_rate_limited_before_any_event(
         "select count(*) from public.messages where chat_id = $1", uuid.UUID(chat_id)
     )
     assert count == 2  # the first question and its answer; the limited one wrote nothing
+
+
+async def test_chat_stream_over_server_sent_events(api: Api, tenant: Tenant) -> None:
+    """graphql-sse, distinct connections mode: one POST answered as an event stream."""
+    await add_text(api, tenant, "refunds.md", REFUNDS)
+    session = await visitor_session(api, tenant.website_id)
+    chat_id = await new_chat(api, session["token"], tenant.website_id)
+    headers = {
+        "authorization": f"Bearer {session['token']}",
+        "origin": ORIGIN,
+        "accept": "text/event-stream",
+    }
+    body = {"query": STREAM, "variables": {"c": chat_id, "m": "How long do refunds take?"}}
+    found: list[tuple[str, Any]] = []
+    async with api.http.stream("POST", "/graphql", json=body, headers=headers) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        event = ""
+        async for line in response.aiter_lines():
+            if line.startswith("event: "):
+                event = line.removeprefix("event: ")
+            elif line.startswith("data: ") and event == "next":
+                found.append((event, json.loads(line.removeprefix("data: "))))
+            elif line.startswith("data") and event == "complete":
+                found.append((event, None))
+    assert found[-1] == ("complete", None)
+    kinds = [payload["data"]["chatStream"]["__typename"] for _, payload in found[:-1]]
+    assert kinds[0] == "SourcesFound" and kinds[-1] == "MessageDone"
+    assert "five working days" in found[-2][1]["data"]["chatStream"]["message"]["content"]
