@@ -210,9 +210,9 @@ async def stream_answer(ctx: Context, chat_id: uuid.UUID, message: str) -> Async
                     received.append(deltas)
                     yield TokenEvent(message_id, deltas)
         else:  # nothing relevant: say so instead of letting a model guess
-            for piece in NOTHING_FOUND.split(" "):
-                received.append(piece + " ")
-                yield TokenEvent(message_id, piece + " ")
+            async for item in ExtractiveAnswerer().say(NOTHING_FOUND):
+                received.append(item.text)
+                yield TokenEvent(message_id, item.text)
         status = "complete"
     except LLMError as error:
         status = "incomplete" if received else "failed"
