@@ -231,8 +231,11 @@ async def stream_answer(ctx: Context, chat_id: uuid.UUID, message: str) -> Async
         final = await asyncio.shield(
             _finalize(ctx, message_id, "".join(received), status, hits, usage)
         )
-    if final is not None and status == "complete":
-        yield DoneEvent(final)
+    if status == "complete":
+        if final is not None:
+            yield DoneEvent(final)
+        else:  # the chat was deleted while the answer streamed: nothing left to show
+            yield FailedEvent(message_id, "NOT_FOUND", "The chat was deleted.")
 
 
 async def one_by_one(stream: AsyncIterator[Delta | Usage]) -> AsyncIterator[list[Delta | Usage]]:

@@ -320,3 +320,24 @@ async def test_a_local_gguf_model_answers_in_process(
     row = await assistant_row(admin, chat_id)
     usage = json.loads(row["usage"]) if isinstance(row["usage"], str) else row["usage"]
     assert usage["promptTokens"] > 50 and 0 < usage["completionTokens"] <= 60
+
+
+async def test_deleting_the_chat_mid_answer_ends_with_chat_failed(
+    llm_api: Api, admin: asyncpg.Connection
+) -> None:
+    site, chat_id = await site_with_refunds(llm_api)
+    async with connected(llm_api, "graphql-transport-ws", site.owner) as ws:
+        await start(ws, "graphql-transport-ws", chat_id, "Explain the refund rules in detail.")
+        while True:
+            event = (await asyncio.wait_for(recv(ws), 60))["payload"]["data"]["chatStream"]
+            if event["__typename"] == "TokenDelta":
+                break
+        deleted = await llm_api.data(
+            "mutation($c: ID!) { deleteChat(id: $c) }", {"c": chat_id}, token=site.owner
+        )
+        assert deleted["deleteChat"] is True
+        rest = await events(ws)
+    assert rest[-1]["__typename"] == "ChatFailed" and rest[-1]["code"] == "NOT_FOUND"
+    assert not await admin.fetchval(
+        "select count(*) from public.messages where chat_id = $1", uuid.UUID(chat_id)
+    )
