@@ -25,3 +25,31 @@ def test_xhtml_with_an_xml_prolog_and_a_long_head_is_html() -> None:
     assert "font-family" not in text and "getElementById" not in text
     assert [b.text for b in blocks if b.kind == "heading"] == ["git-stash(1)", "NAME"]
     assert blocks[-1].text.startswith("git-stash - Stash the changes")
+
+
+SPHINX = """<!DOCTYPE html><html><head><title>argparse — Parser for command-line options</title></head>
+<body>
+<div class="related" role="navigation"><ul><li><a href="index.html">Python docs</a></li>
+<li><a href="genindex.html">index</a></li></ul></div>
+<div class="document"><div class="documentwrapper"><div class="bodywrapper">
+<div class="body" role="main">
+<section id="module-argparse"><h1>argparse — Parser for command-line options<a class="headerlink"
+ href="#module-argparse">¶</a></h1>
+<p>The argparse module makes it easy to write user-friendly command-line interfaces.</p>
+</section></div></div></div>
+<div class="sphinxsidebar" role="navigation" aria-label="main navigation">
+<h3>Table of Contents</h3><ul><li><a href="#">Every other module of the library</a></li></ul>
+</div></div>
+<div class="footer" role="contentinfo">© Copyright 2001 Python Software Foundation.</div>
+</body></html>"""
+
+
+def test_documentation_pages_keep_their_content_and_drop_their_furniture() -> None:
+    blocks = parse("html", SPHINX.encode())
+    text = " ".join(b.text for b in blocks)
+    assert "user-friendly command-line interfaces" in text
+    for furniture in ("Python docs", "Table of Contents", "Every other module", "Copyright", "¶"):
+        assert furniture not in text
+    assert blocks[0] == blocks[0].__class__(
+        "heading", "argparse — Parser for command-line options", level=1
+    )

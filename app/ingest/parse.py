@@ -119,7 +119,14 @@ def _docx(data: bytes) -> list[Block]:
     return blocks
 
 
-_HTML_DROP = "script, style, noscript, template, svg, nav, footer, header, aside, form, iframe"
+# Page furniture, by element and by ARIA landmark role (documentation generators such as
+# Sphinx mark their sidebars and link bars with roles, not <nav>), and hidden elements.
+_HTML_DROP = (
+    "script, style, noscript, template, svg, nav, footer, header, aside, form, iframe, "
+    "[role=navigation], [role=banner], [role=contentinfo], [role=search], [role=complementary], "
+    "[aria-hidden=true], [hidden], a.headerlink"
+)
+_HTML_MAIN = ("main", "[role=main]", "article")
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _LEAVES = {"p", "pre", "blockquote", "dd", "dt", "figcaption", "caption"}
 _HAS_BLOCKS = ", ".join(sorted(_HEADINGS | _LEAVES | {"li", "tr", "div", "section", "ul", "ol"}))
@@ -131,7 +138,7 @@ def _html(data: bytes) -> list[Block]:
     tree = LexborHTMLParser(decode_text(data))
     for node in tree.css(_HTML_DROP):
         node.decompose()
-    root = tree.css_first("main") or tree.css_first("article") or tree.body
+    root = next((n for n in map(tree.css_first, _HTML_MAIN) if n is not None), tree.body)
     if root is None:
         return []
     blocks: list[Block] = []
