@@ -21,9 +21,11 @@ import asyncpg
 import structlog
 
 from app.auth import Visitor
+from app.chats import require_chat
 from app.context import Context
-from app.errors import AppError, NotFound
+from app.errors import AppError
 from app.providers.llm import (
+    CHARS_PER_TOKEN,
     ChatModel,
     Delta,
     ExtractiveAnswerer,
@@ -52,7 +54,6 @@ NOTHING_FOUND = (
     "I don't know: I couldn't find anything about this in the documents I have. "
     "Try rephrasing the question, or ask about something the site covers."
 )
-CHARS_PER_TOKEN = 4  # history budget estimate when no tokenizer for the model is at hand
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,10 +160,7 @@ async def stream_answer(ctx: Context, chat_id: uuid.UUID, message: str) -> Async
     if isinstance(caller, Visitor):
         await state.limits.check(ctx.client_ip, str(caller.website_id))
     async with ctx.db() as conn:
-        found = await chats.by_ids(conn, [chat_id])
-        if not found:
-            raise NotFound("Chat not found.")
-        website_id: uuid.UUID = found[0]["website_id"]
+        website_id: uuid.UUID = (await require_chat(conn, chat_id))["website_id"]
         if not isinstance(caller, Visitor):
             await state.limits.check(ctx.client_ip, str(website_id))
         earlier = await messages.recent(conn, chat_id, 20)

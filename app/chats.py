@@ -25,7 +25,7 @@ async def _require_website(ctx: Context, conn: asyncpg.Connection, website_id: u
         raise NotFound("Website not found.")
 
 
-async def _chat(conn: asyncpg.Connection, chat_id: uuid.UUID) -> asyncpg.Record:
+async def require_chat(conn: asyncpg.Connection, chat_id: uuid.UUID) -> asyncpg.Record:
     found = await chats.by_ids(conn, [chat_id])
     if not found:
         raise NotFound("Chat not found.")
@@ -52,7 +52,7 @@ async def add_message(ctx: Context, chat_id: uuid.UUID, content: str) -> asyncpg
     if isinstance(caller, Visitor):
         await ctx.state.limits.check(ctx.client_ip, str(caller.website_id))
     async with ctx.db() as conn:
-        chat = await _chat(conn, chat_id)
+        chat = await require_chat(conn, chat_id)
         if not isinstance(caller, Visitor):
             await ctx.state.limits.check(ctx.client_ip, str(chat["website_id"]))
         row = await messages.insert(
@@ -95,7 +95,7 @@ async def message_page(
     cursor = decode_cursor(after)
     await ctx.caller()
     async with ctx.db() as conn:
-        await _chat(conn, chat_id)
+        await require_chat(conn, chat_id)
         rows = await messages.pages(conn, [chat_id], limit=limit + 1, after=cursor)
     return make_page(rows, limit)
 

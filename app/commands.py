@@ -20,7 +20,6 @@ from app.services import open_services
 from app.settings import Settings
 from database import chunks, documents, embedding_settings, websites
 
-SERVICE = {"role": "service_role"}
 log = structlog.get_logger("askbase")
 
 
@@ -73,7 +72,7 @@ async def ingest_paths(
     files = collect(paths)
     async with open_services(settings, workers=concurrency) as state:
         waiting: dict[uuid.UUID, str] = {}
-        async with state.db.session("service_role", SERVICE) as conn:
+        async with state.db.service() as conn:
             if not await websites.by_ids(conn, [website_id], owner_view=False):
                 raise LookupError(f"website {website_id} does not exist")
         for path in files:
@@ -88,7 +87,7 @@ async def ingest_paths(
                 summary.unsupported.append((name, str(error)))
                 continue
             digest = hashlib.sha256(data).hexdigest()
-            async with state.db.session("service_role", SERVICE) as conn:
+            async with state.db.service() as conn:
                 existing = await documents.by_sha256(conn, website_id, digest)
                 if existing is not None and existing["status"] == "ready":
                     summary.documents[name] = existing["id"]
@@ -98,12 +97,7 @@ async def ingest_paths(
                     waiting[existing["id"]] = name  # queued by an earlier run: resume
                     continue
             row = await create_document(
-                state,
-                lambda: state.db.session("service_role", SERVICE),
-                website_id,
-                path.name,
-                detected.mime,
-                data,
+                state, state.db.service, website_id, path.name, detected.mime, data, digest
             )
             waiting[row["id"]] = name
             summary.queued.append(name)
@@ -118,7 +112,7 @@ async def ingest_paths(
             bar = progress.add_task("ingest", total=len(waiting))
             ids = list(waiting)
             while True:
-                async with state.db.session("service_role", SERVICE) as conn:
+                async with state.db.service() as conn:
                     rows = await documents.by_ids(conn, ids)
                 done = [r for r in rows if r["status"] in ("ready", "failed")]
                 progress.update(bar, completed=len(done))
@@ -139,7 +133,7 @@ async def reindex(settings: Settings, console: Console, batch: int = 256) -> int
     """Re-embed every chunk with the configured embedder and record it as the embedder."""
     async with open_services(settings, workers=0, check_embedder=False) as state:
         embedder = state.embedder
-        async with state.db.session("service_role", SERVICE) as conn:
+        async with state.db.service() as conn:
             total: int = await conn.fetchval("select count(*) from public.document_chunks")
             if await chunks.embedding_column_dimension(conn) != embedder.dimension:
                 await chunks.set_embedding_dimension(conn, embedder.dimension)
@@ -149,19 +143,19 @@ async def reindex(settings: Settings, console: Console, batch: int = 256) -> int
         with Progress(*columns, console=console, transient=True) as progress:
             bar = progress.add_task("reindex", total=total)
             while True:
-                async with state.db.session("service_role", SERVICE) as conn:
+                async with state.db.service() as conn:
                     rows = await chunks.all_for_reindex(conn, after, batch)
                 if not rows:
                     break
                 texts = [embedding_text(r["title"], r["content"], r["summary"]) for r in rows]
                 vectors = await embedder.embed(texts, "passage")
-                async with state.db.session("service_role", SERVICE) as conn:
+                async with state.db.service() as conn:
                     await chunks.set_embeddings(
                         conn, [(r["id"], v) for r, v in zip(rows, vectors, strict=True)]
                     )
                 done += len(rows)
                 after = rows[-1]["id"]
                 progress.update(bar, completed=done)
-        async with state.db.session("service_role", SERVICE) as conn:
+        async with state.db.service() as conn:
             await embedding_settings.put(conn, embedder.name, embedder.dimension)
         return done

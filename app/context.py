@@ -117,5 +117,5 @@ class Context:
     @asynccontextmanager
     async def service_db(self) -> AsyncIterator[asyncpg.Connection]:
         """A transaction as service_role, for the few reads that precede authentication."""
-        async with self.state.db.session("service_role", {"role": "service_role"}) as conn:
+        async with self.state.db.service() as conn:
             yield conn

@@ -7,6 +7,7 @@ for ingestion, so the assistant answers questions right away. Restarts reuse it.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from pathlib import Path
 
@@ -23,7 +24,6 @@ DEMO_DOMAIN = "demo.askbase.local"
 DEMO_OWNER = uuid.uuid5(uuid.NAMESPACE_URL, "askbase:demo-owner")
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ("README.md", "WIDGET_INTEGRATION.md")
-SERVICE = {"role": "service_role"}
 
 
 def local_origins(host: str, port: int) -> list[str]:
@@ -33,8 +33,7 @@ def local_origins(host: str, port: int) -> list[str]:
 
 async def ensure_demo(state: AppState, origins: list[str]) -> uuid.UUID:
     """The demo website's id; created, with its documents queued, on the first start."""
-    session = state.db.session
-    async with session("service_role", SERVICE) as conn:
+    async with state.db.service() as conn:
         website_id: uuid.UUID | None = await conn.fetchval(
             "select id from public.websites where domain = $1", DEMO_DOMAIN
         )
@@ -69,34 +68,16 @@ async def ensure_demo(state: AppState, origins: list[str]) -> uuid.UUID:
         if not path.is_file():
             continue
         data = path.read_bytes()
-        async with session("service_role", SERVICE) as conn:
-            present = await conn.fetchval(
-                "select count(*) from public.documents where website_id = $1 and filename = $2",
+        digest = hashlib.sha256(data).hexdigest()
+        async with state.db.service() as conn:
+            if await documents.by_sha256(conn, website_id, digest):
+                continue  # unchanged since the last start
+            await conn.execute(  # an older version of the file
+                "delete from public.documents where website_id = $1 and filename = $2",
                 website_id,
                 name,
             )
-            if present:
-                stored = await documents.by_sha256(conn, website_id, _sha256(data))
-                if stored is not None:
-                    continue  # unchanged since the last start
-                await conn.execute(
-                    "delete from public.documents where website_id = $1 and filename = $2",
-                    website_id,
-                    name,
-                )
-        await create(
-            state,
-            lambda: session("service_role", SERVICE),
-            website_id,
-            name,
-            detect(data, name).mime,
-            data,
-        )
+        mime = detect(data, name).mime
+        await create(state, state.db.service, website_id, name, mime, data, digest)
         log.info("demo document queued", filename=name)
     return website_id
-
-
-def _sha256(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()

@@ -72,8 +72,9 @@ async def create(
     filename: str,
     mime: str,
     data: bytes,
+    sha256: str | None = None,
 ) -> asyncpg.Record:
-    """Document, file and ingestion job, all or nothing.
+    """Document, file and ingestion job, all or nothing (`sha256`: of `data`, if known).
 
     With Supabase Storage the object is written first and removed again when the
     transaction that records it fails, so no document ever points at a missing file.
@@ -97,7 +98,7 @@ async def create(
                 filename=filename,
                 content_type=mime,
                 data=data,
-                sha256=hashlib.sha256(data).hexdigest(),
+                sha256=sha256 or hashlib.sha256(data).hexdigest(),
                 storage="postgres" if store is None else store.kind,
             )
             await jobs.enqueue(conn, row["id"], website_id)

@@ -14,8 +14,6 @@ from starlette.responses import JSONResponse, Response
 from app.state import AppState
 from database import documents
 
-SERVICE = {"role": "service_role"}
-
 
 def _signature(key: bytes, document_id: uuid.UUID, expires: int) -> str:
     message = f"download:{document_id}:{expires}".encode()
@@ -40,7 +38,7 @@ async def serve_file(request: Request) -> Response:
     signature = request.query_params.get("signature", "")
     if not hmac.compare_digest(expected, signature) or expires < time.time():
         return JSONResponse({"error": "the link is invalid or has expired"}, status_code=403)
-    async with state.db.session("service_role", SERVICE) as conn:
+    async with state.db.service() as conn:
         row = await documents.with_file(conn, document_id)
     if row is None or row["data"] is None:  # Storage files are linked to Supabase directly
         return JSONResponse({"error": "not found"}, status_code=404)

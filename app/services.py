@@ -71,7 +71,7 @@ async def open_services(
         stack.push_async_callback(pool.close)
         db = Database(pool)
         if check_embedder:
-            async with db.session("service_role", {"role": "service_role"}) as conn:
+            async with db.service() as conn:
                 await adopt_or_check(conn, embedder)
         events = Events(dsn)
         await events.start()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import sys
 import tempfile
@@ -25,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.commands import SERVICE  # noqa: E402
+from app.documents import create  # noqa: E402
 from app.ingest.chunk import embedding_text  # noqa: E402
 from app.ingest.detect import detect  # noqa: E402
 from app.logging import configure_logging  # noqa: E402
@@ -33,7 +32,7 @@ from app.providers.embeddings import LocalEmbedder  # noqa: E402
 from app.services import open_services  # noqa: E402
 from app.settings import load_settings  # noqa: E402
 from bench.retrieval import corpus  # noqa: E402
-from database import documents, jobs  # noqa: E402
+from database import documents  # noqa: E402
 
 
 def pick(pages: int) -> list[Path]:
@@ -46,7 +45,7 @@ async def end_to_end(files: list[Path], workers: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(env_file=None, ASKBASE_DATA_DIR=tmp, ingest_workers=workers)
         async with open_services(settings) as state:
-            async with state.db.session("service_role", SERVICE) as conn:
+            async with state.db.service() as conn:
                 website = await conn.fetchval(
                     "insert into public.websites (owner_id, domain, name) "
                     "values ($1, 'bench', 'bench') returning id",
@@ -56,25 +55,17 @@ async def end_to_end(files: list[Path], workers: int) -> dict[str, Any]:
             ids = []
             for path in files:
                 data = path.read_bytes()
-                async with state.db.session("service_role", SERVICE) as conn:
-                    row = await documents.insert(
-                        conn,
-                        website_id=website,
-                        filename=path.name,
-                        content_type=detect(data, path.name).mime,
-                        data=data,
-                        sha256=hashlib.sha256(data).hexdigest(),
-                    )
-                    await jobs.enqueue(conn, row["id"], website)
+                mime = detect(data, path.name).mime
+                row = await create(state, state.db.service, website, path.name, mime, data)
                 ids.append(row["id"])
             while True:
-                async with state.db.session("service_role", SERVICE) as conn:
+                async with state.db.service() as conn:
                     rows = await documents.by_ids(conn, ids)
                 if all(r["status"] in ("ready", "failed") for r in rows):
                     break
                 await asyncio.sleep(0.05)
             elapsed = time.perf_counter() - started
-            async with state.db.session("service_role", SERVICE) as conn:
+            async with state.db.service() as conn:
                 chunk_rows = await conn.fetch(
                     "select title, content, summary from public.document_chunks "
                     "where website_id = $1",

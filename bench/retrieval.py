@@ -35,7 +35,7 @@ from rich.console import Console
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.commands import SERVICE, ingest_paths  # noqa: E402
+from app.commands import ingest_paths  # noqa: E402
 from app.logging import configure_logging  # noqa: E402
 from app.search import Tuning, embed_query, hybrid_hits  # noqa: E402
 from app.services import open_services  # noqa: E402
@@ -98,7 +98,7 @@ async def main(data_dir: Path, sweep: bool, show_misses: str | None) -> dict[str
 
     async with (
         open_services(settings, workers=0) as state,
-        state.db.session("service_role", SERVICE) as conn,
+        state.db.service() as conn,
     ):
         website = await conn.fetchval("select id from public.websites where domain = 'bench'")
         if website is None:
@@ -131,7 +131,7 @@ async def main(data_dir: Path, sweep: bool, show_misses: str | None) -> dict[str
     results: dict[str, Any] = {}
     async with open_services(settings, workers=0) as state:
         embeddings = [await embed_query(state.embedder, q) for q in questions]
-        async with state.db.session("service_role", SERVICE, search.HNSW_SETTINGS) as conn:
+        async with state.db.service(search.HNSW_SETTINGS) as conn:
             chunk_count = await conn.fetchval(
                 "select count(*) from public.document_chunks where website_id = $1", website
             )

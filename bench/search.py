@@ -42,7 +42,6 @@ from database.embedded import EmbeddedDatabase  # noqa: E402
 from database.pool import Database, create_pool  # noqa: E402
 
 DIM = 384
-SERVICE = {"role": "service_role"}
 
 
 def corpus(
@@ -149,7 +148,7 @@ async def measure(
     hybrid_times: list[float] = []
     vector_times: list[float] = []
     recalls: list[float] = []
-    async with db.session("service_role", SERVICE, search.HNSW_SETTINGS) as conn:
+    async with db.service(search.HNSW_SETTINGS) as conn:
         for i, probe in enumerate(probes):
             text = queries[i % len(queries)]
             start = time.perf_counter()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Literal, cast
 
 import asyncpg
@@ -31,6 +31,9 @@ async def create_pool(dsn: str, *, min_size: int, max_size: int) -> asyncpg.Pool
     )
     assert pool is not None
     return pool
+
+
+SERVICE_CLAIMS = {"role": "service_role"}
 
 
 class Database:
@@ -64,6 +67,12 @@ class Database:
                 values,
             )
             yield cast(asyncpg.Connection, conn)
+
+    def service(
+        self, settings: Mapping[str, str] | None = None
+    ) -> AbstractAsyncContextManager[asyncpg.Connection]:
+        """A transaction as service_role: workers, the CLI, and reads before auth."""
+        return self.session("service_role", SERVICE_CLAIMS, settings)
 
     async def ping(self, wait_seconds: float) -> bool:
         try:

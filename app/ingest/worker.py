@@ -27,7 +27,6 @@ from database import chunks, documents, jobs
 from database.pool import Database
 
 log = structlog.get_logger("askbase.ingest")
-SERVICE = {"role": "service_role"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,15 +39,12 @@ class Ingestion:
     settings: Settings
     store: SupabaseStore | None = None  # None: files are in Postgres
 
-    def session(self) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
-        return self.db.session("service_role", SERVICE)
-
 
 async def ingest_document(
     ingestion: Ingestion, document_id: uuid.UUID, worker: str, job_id: uuid.UUID
 ) -> int:
     """Parse, chunk and embed one document; store its chunks and mark it READY."""
-    async with ingestion.session() as conn:
+    async with ingestion.db.service() as conn:
         row = await documents.with_file(conn, document_id)
     if row is None:
         raise ParseError("the document's file is missing")
@@ -89,7 +85,7 @@ async def ingest_document(
         )
         for (path, title, content), vector in zip(prepared, vectors, strict=True)
     ]
-    async with ingestion.session() as conn:
+    async with ingestion.db.service() as conn:
         if not await jobs.finish(conn, job_id, worker, "done", None):
             raise _LostLease
         await chunks.replace(conn, document_id, row["website_id"], new)
@@ -129,7 +125,7 @@ class Worker:
     async def run_once(self) -> bool:
         """Claim and process one job; False when there was none."""
         settings = self.ingestion.settings
-        async with self.ingestion.session() as conn:
+        async with self.ingestion.db.service() as conn:
             job = await jobs.claim(conn, self.name, settings.ingest_lease_seconds)
             if job is not None:
                 await documents.set_status(conn, job["document_id"], "processing")
@@ -155,7 +151,7 @@ class Worker:
             bound.warning("job was taken over by another worker; result dropped")
         except asyncio.CancelledError:
             # Shutting down: hand the job back now instead of waiting for its lease to end.
-            async with self.ingestion.session() as conn:
+            async with self.ingestion.db.service() as conn:
                 if await jobs.retry_later(conn, job["id"], self.name, 0, "interrupted"):
                     await documents.set_status(conn, document_id, "pending")
             raise
@@ -168,7 +164,7 @@ class Worker:
                 )
             else:
                 delay = settings.ingest_retry_seconds * 2 ** (job["attempts"] - 1)
-                async with self.ingestion.session() as conn:
+                async with self.ingestion.db.service() as conn:
                     if await jobs.retry_later(
                         conn, job["id"], self.name, delay, _safe_reason(error)
                     ):
@@ -179,7 +175,7 @@ class Worker:
                 await heartbeat
 
     async def _fail(self, job: asyncpg.Record, message: str) -> None:
-        async with self.ingestion.session() as conn:
+        async with self.ingestion.db.service() as conn:
             if await jobs.finish(conn, job["id"], self.name, "failed", message):
                 await documents.set_status(conn, job["document_id"], "failed", error=message)
 
@@ -188,7 +184,7 @@ class Worker:
         while True:
             await asyncio.sleep(interval)
             with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                async with self.ingestion.session() as conn:
+                async with self.ingestion.db.service() as conn:
                     await jobs.heartbeat(conn, job_id, self.name)
 
 

@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol
 import httpx
 
 Role = Literal["system", "user", "assistant"]
+CHARS_PER_TOKEN = 4  # the token estimate where no tokenizer for the model is at hand
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,23 +127,22 @@ class OpenAIChat:
                     stream=True,
                     stream_options={"include_usage": True},
                 )
-                chunks = aiter(response)
-                first = await anext(chunks, None)
-                first_token.reschedule(None)  # later chunks: only the read timeout
-            async with response:
-                chunk = first
-                while chunk is not None:
-                    if chunk.usage is not None:
-                        usage = Usage(
-                            model=chunk.model or model,
-                            prompt_tokens=chunk.usage.prompt_tokens,
-                            completion_tokens=chunk.usage.completion_tokens,
-                        )
-                    for choice in chunk.choices:
-                        if choice.delta.content:
-                            deltas += 1
-                            yield Delta(choice.delta.content)
+                async with response:  # closed on every path, a first-token timeout too
+                    chunks = aiter(response)
                     chunk = await anext(chunks, None)
+                    first_token.reschedule(None)  # later chunks: only the read timeout
+                    while chunk is not None:
+                        if chunk.usage is not None:
+                            usage = Usage(
+                                model=chunk.model or model,
+                                prompt_tokens=chunk.usage.prompt_tokens,
+                                completion_tokens=chunk.usage.completion_tokens,
+                            )
+                        for choice in chunk.choices:
+                            if choice.delta.content:
+                                deltas += 1
+                                yield Delta(choice.delta.content)
+                        chunk = await anext(chunks, None)
         except TimeoutError as error:
             raise LLMError("UNAVAILABLE", "The language model did not answer in time.") from error
         except openai.RateLimitError as error:
@@ -155,7 +155,7 @@ class OpenAIChat:
             raise LLMError("UNAVAILABLE", "The language model stopped answering.") from error
         # Servers that ignore include_usage (llama.cpp's, some proxies): an estimate of
         # about four characters per token for the prompt, one token per streamed delta.
-        estimate = sum(len(t.content) for t in request.turns) // 4
+        estimate = sum(len(t.content) for t in request.turns) // CHARS_PER_TOKEN
         yield usage or Usage(model=model, prompt_tokens=estimate, completion_tokens=deltas)
 
     async def aclose(self) -> None:
