@@ -164,6 +164,7 @@ def server_config(settings: Settings, **overrides: Any) -> uvicorn.Config:
         # Forwarded headers are honoured only through TRUSTED_PROXY_HEADER.
         "proxy_headers": False,
         "ws_max_size": 1 << 20,
+        "ws_per_message_deflate": settings.ws_compression,
         "lifespan": "on",
     }
     options.update(overrides)

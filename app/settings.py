@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(10, ge=2)
     max_aliases: int = Field(15, ge=1)
     max_tokens: int = Field(2000, ge=50)
+    # permessage-deflate keeps a zlib state of its own per WebSocket (most of the memory
+    # of an open chat) and gains little on token-sized frames; off unless asked for.
+    ws_compression: bool = False
 
     embedding_provider: Literal["local", "openai"] = "local"
     embedding_model: str = "text-embedding-3-small"  # with the openai provider

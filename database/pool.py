@@ -19,12 +19,22 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await register_vector(conn)
 
 
+async def _release(conn: asyncpg.Connection) -> None:
+    """Run when a connection goes back to the pool, instead of asyncpg's reset query (one
+    more round trip per transaction). Pooled connections carry no session state: settings
+    are transaction-local, LISTEN runs on a connection of its own, and advisory locks are
+    taken outside the pool; an interrupted transaction is still rolled back."""
+    if conn.is_in_transaction():
+        await conn.execute("rollback")
+
+
 async def create_pool(dsn: str, *, min_size: int, max_size: int) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_release,
         # Transaction-mode poolers (Supabase port 6543) cannot keep prepared statements.
         statement_cache_size=0 if ":6543" in dsn else 100,
         command_timeout=30,

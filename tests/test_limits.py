@@ -51,3 +51,20 @@ async def test_parse_validation_and_variable_errors_have_codes(api: Api) -> None
 async def test_health_query(api: Api) -> None:
     data = await api.data("{ health { ok database version } }")
     assert data == {"health": {"ok": True, "database": True, "version": "0.1.0"}}
+
+
+async def test_a_repeated_document_is_validated_once() -> None:
+    """The limits' validation rules are made once per schema, so Strawberry's validation
+    cache (keyed by the rules) hits for a document it has seen."""
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    from schema.build import build_schema
+
+    schema = build_schema()
+    cache = _get_validate_cache(512)
+    query = "{ health { ok version } }"
+    await schema.execute(query)
+    before = cache.cache_info()
+    await schema.execute(query)
+    after = cache.cache_info()
+    assert (after.hits - before.hits, after.misses - before.misses) == (1, 0)

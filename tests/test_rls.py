@@ -144,3 +144,27 @@ async def test_every_table_has_row_level_security(admin: asyncpg.Connection) -> 
     )
     assert rows
     assert {r["relname"]: r["relrowsecurity"] for r in rows} == {r["relname"]: True for r in rows}
+
+
+async def test_a_pooled_connection_keeps_no_role_or_claims_after_its_transaction(
+    pg_dsn: str,
+) -> None:
+    """The pool skips asyncpg's reset query: every setting must be transaction-local, and
+    a transaction left open (a cancelled request) is rolled back on release."""
+    from database.pool import Database, create_pool
+
+    db = Database(await create_pool(pg_dsn, min_size=1, max_size=1))
+    try:
+        async with db.session("anon", {"sub": str(uuid.uuid4()), "role": "anon"}) as conn:
+            assert await conn.fetchval("select current_user") == "anon"
+        async with db.pool.acquire() as conn:
+            assert await conn.fetchval("select current_user") != "anon"
+            assert not await conn.fetchval("select current_setting('request.jwt.claims', true)")
+            transaction = conn.transaction()
+            await transaction.start()
+            await conn.execute("select set_config('role', 'anon', true)")
+        async with db.pool.acquire() as conn:  # the same connection: max_size=1
+            assert not conn.is_in_transaction()
+            assert await conn.fetchval("select current_user") != "anon"
+    finally:
+        await db.close()

@@ -133,3 +133,15 @@ async def test_subscriptions_report_errors_with_codes(api: Api, tenant: Any) -> 
         message = await recv(ws)
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
         assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_compression_is_negotiated_only_when_enabled(api: Api, start_api: Any) -> None:
+    """Browsers and the websockets client offer permessage-deflate; askbase declines it
+    unless WS_COMPRESSION is set (a zlib state per connection for little gain)."""
+    async with websockets.connect(api.ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        assert "Sec-WebSocket-Extensions" not in ws.response.headers
+    async with (
+        start_api(WS_COMPRESSION=True) as compressed,
+        websockets.connect(compressed.ws_url, subprotocols=["graphql-transport-ws"]) as ws,  # type: ignore[list-item]
+    ):
+        assert "permessage-deflate" in ws.response.headers["Sec-WebSocket-Extensions"]
