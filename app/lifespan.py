@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,11 +22,14 @@ def make_lifespan(settings: Settings) -> Any:
         async with open_services(settings) as state:
             if settings.demo_enabled:
                 website_id = await ensure_demo(state, local_origins(settings.host, settings.port))
+                host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104
                 print(
-                    f"askbase: demo website {website_id} answers from askbase's own docs "
+                    f"askbase: demo website {website_id} answers from askbase's own docs; "
+                    f"try it at http://{host}:{settings.port}/demo "
                     f"(owner token: askbase token --user-id {DEMO_OWNER})",
                     file=sys.stderr,
                 )
+                state = dataclasses.replace(state, demo_website_id=website_id)
             yield {"askbase": state}
 
     return lifespan

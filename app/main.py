@@ -32,6 +32,7 @@ from app.lifespan import make_lifespan
 from app.logging import RequestIdMiddleware
 from app.settings import Settings
 from app.state import AppState
+from app.widget import demo_page, widget_script
 from schema.build import build_schema
 
 log = structlog.get_logger("askbase")
@@ -130,6 +131,8 @@ def create_app(settings: Settings) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/graphql/upload", upload, methods=["POST"]),
             Route("/files/{document_id}", serve_file, methods=["GET"]),
+            Route("/widget/chat-widget.js", widget_script().serve, methods=["GET"]),
+            Route("/demo", demo_page, methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import asyncpg
 
-from app.auth import mint_visitor_token, origin_allowed
+from app.auth import Visitor, mint_visitor_token, origin_allowed
 from app.context import Context
 from app.errors import Forbidden, NotFound
 from database import websites
@@ -25,9 +25,11 @@ class NewSession:
 async def start(ctx: Context, website_id: uuid.UUID) -> NewSession:
     """Anyone may start a session, but only from an origin the website allows.
 
-    A caller without an Origin header (a server) is allowed only by "*".
+    A caller without an Origin header (a server) is allowed only by "*". A visitor who
+    sends their still-valid token for the same website renews it: the new token keeps the
+    visitor id, so the widget keeps the visitor's chats past the first token's lifetime.
     """
-    await ctx.principal()  # a token that is sent must still be valid
+    principal = await ctx.principal()  # a token that is sent must still be valid
     await ctx.state.limits.check(ctx.client_ip, str(website_id))
     async with ctx.service_db() as conn:
         found = await websites.by_ids(conn, [website_id], owner_view=False)
@@ -36,7 +38,10 @@ async def start(ctx: Context, website_id: uuid.UUID) -> NewSession:
     website = found[0]
     if not origin_allowed(ctx.origin, list(website["allowed_origins"])):
         raise Forbidden("This origin is not allowed for the website.")
-    visitor_id = uuid.uuid4()
+    renewing = isinstance(principal, Visitor) and principal.website_id == website_id
+    visitor_id = (
+        principal.visitor_id if isinstance(principal, Visitor) and renewing else uuid.uuid4()
+    )
     token, expires_at = mint_visitor_token(
         ctx.state.keys, website_id, visitor_id, ctx.state.settings.session_ttl_seconds
     )

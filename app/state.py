@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from app.auth import Keys, TokenVerifier
@@ -28,3 +29,4 @@ class AppState:
     ingestion: Ingestion
     store: SupabaseStore | None  # None: original files are kept in Postgres
     chat_model: ChatModel
+    demo_website_id: uuid.UUID | None = None  # served at /demo

@@ -46,3 +46,14 @@ async def test_the_demo_website_answers_from_the_readme(fresh_dsn: str, tmp_path
         )
     finally:
         await conn.close()
+
+
+async def test_the_demo_page_is_configured_for_the_demo_website(
+    fresh_dsn: str, tmp_path: Path
+) -> None:
+    async with running_api(fresh_dsn, tmp_path, DEMO_CONTENT=True, INGEST_WORKERS=0) as api:
+        sites = (await api.data("{ websites { id } }", token=owner_token(DEMO_OWNER)))["websites"]
+        page = await api.http.get("/demo")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert f'websiteId: "{sites[0]["id"]}"' in page.text
+    assert '<script src="/widget/chat-widget.js"></script>' in page.text

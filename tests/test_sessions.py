@@ -80,3 +80,26 @@ async def test_owners_may_also_start_sessions_with_their_token(api: Api, tenant:
         START_SESSION, {"id": tenant.website_id}, token=owner_token(), origin=ORIGIN
     )
     assert data["startSession"]["token"]
+
+
+async def test_a_visitor_renews_their_session_and_keeps_their_chats(
+    api: Api, tenant_factory: Any
+) -> None:
+    site = await tenant_factory()
+    other = await tenant_factory()
+    first = await visitor_session(api, site.website_id)
+    chat = (
+        await api.data(CREATE_CHAT, {"w": site.website_id}, token=first["token"], origin=ORIGIN)
+    )["createChat"]
+    renewed = (
+        await api.data(START_SESSION, {"id": site.website_id}, token=first["token"], origin=ORIGIN)
+    )["startSession"]
+    assert renewed["visitorId"] == first["visitorId"]
+    query = "query($c: ID!) { chat(id: $c) { id } }"
+    seen = await api.data(query, {"c": chat["id"]}, token=renewed["token"], origin=ORIGIN)
+    assert seen["chat"]["id"] == chat["id"]
+    # A token of one website starts a new visitor on another.
+    elsewhere = (
+        await api.data(START_SESSION, {"id": other.website_id}, token=first["token"], origin=ORIGIN)
+    )["startSession"]
+    assert elsewhere["visitorId"] != first["visitorId"]

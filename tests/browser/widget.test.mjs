@@ -1,0 +1,283 @@
+// The widget in a real browser: Debian's chromium, driven by playwright-core, against a
+// running `askbase serve` (started by tests/test_widget_browser.py, which passes ASKBASE_URL,
+// OWNER_TOKEN, XSS_QUESTION and ARTIFACTS). Nothing is mocked: the demo page, the widget
+// script, the API, the WebSocket and the database are the real ones.
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { after, before, test } from "node:test";
+import { chromium } from "playwright-core";
+
+const BASE = process.env.ASKBASE_URL;
+const ARTIFACTS = process.env.ARTIFACTS;
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+mkdirSync(ARTIFACTS, { recursive: true });
+
+let browser;
+let nextIp = 1;
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+});
+after(() => browser && browser.close());
+
+/** A fresh visitor: its own browser context (storage) and its own client IP for the
+ * server's per-IP rate limit (the server trusts this header in these tests only). */
+async function visitor(options = {}) {
+  const context = await browser.newContext({
+    extraHTTPHeaders: { "x-test-client-ip": `10.0.0.${nextIp++}` },
+    ...options,
+  });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  await page.goto(BASE + "/demo");
+  return { context, page, errors };
+}
+
+const widget = (page) => page.locator("[data-askbase-widget]");
+const launcher = (page) => widget(page).getByRole("button", { name: /open chat|close chat/i }).last();
+const input = (page) => widget(page).getByRole("textbox", { name: "Your question" });
+const answers = (page) => widget(page).locator(".msg.assistant");
+
+/** Types a question and sends it with Enter; returns once its answer bubble exists. */
+async function ask(page, question) {
+  const before = await answers(page).count();
+  await input(page).fill(question);
+  await input(page).press("Enter");
+  await page.waitForFunction((n) => {
+    const root = document.querySelector("[data-askbase-widget]").shadowRoot;
+    return root.querySelectorAll(".msg.assistant").length > n;
+  }, before);
+}
+
+/** Delivers each message from the server to the widget `ms` after the previous one: a
+ * slow network, simulated inside the page (the server, the protocol and the widget are
+ * real). Records what the widget sends in window.__sent. */
+async function slowNetwork(page, ms) {
+  await page.evaluate((ms) => {
+    window.__sent = [];
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+      window.__sent.push(JSON.parse(data));
+      return send.call(this, data);
+    };
+    const descriptor = Object.getOwnPropertyDescriptor(WebSocket.prototype, "onmessage");
+    Object.defineProperty(WebSocket.prototype, "onmessage", {
+      set(handler) {
+        let clock = 0;
+        descriptor.set.call(this, (event) => {
+          clock = Math.max(clock, performance.now()) + ms;
+          setTimeout(() => handler.call(this, event), clock - performance.now());
+        });
+      },
+      get: descriptor.get,
+    });
+  }, ms);
+}
+
+/** Waits until the answer now streaming has ended (its sources, a note, or an error). */
+async function settled(page) {
+  await page.waitForFunction(() => {
+    const root = document.querySelector("[data-askbase-widget]").shadowRoot;
+    return !root.querySelector(".msg.assistant[aria-busy]") && !root.querySelector(".typing");
+  }, null, { timeout: 30000 });
+}
+
+test("asks, streams the answer token by token, shows sources", async () => {
+  const { page, context, errors } = await visitor();
+  await launcher(page).click();
+  const panel = widget(page).getByRole("dialog", { name: "askbase demo" });
+  await panel.waitFor();
+  await answers(page).first().getByText("Ask me anything about askbase").waitFor();
+  assert.equal(await widget(page).locator(".chip").count(), 3, "suggested questions");
+
+  // The extractive answer arrives within one frame on loopback; at one server message
+  // per 40 ms, each TokenDelta is rendered as it comes.
+  await slowNetwork(page, 40);
+  // Every change of the streaming answer's text, as the browser renders it.
+  await page.evaluate(() => {
+    const log = document.querySelector("[data-askbase-widget]").shadowRoot.querySelector(".log");
+    window.__renders = [];
+    new MutationObserver(() => {
+      const busy = log.querySelector(".msg.assistant[aria-busy] .body");
+      if (busy) window.__renders.push(busy.textContent.length);
+    }).observe(log, { childList: true, subtree: true, characterData: true });
+  });
+  await ask(page, "How do I run the tests?");
+  await settled(page);
+  const answer = answers(page).last();
+  const text = await answer.locator(".body").innerText();
+  assert.match(text, /make test/);
+  assert.match(text, /\[1\]/, "citations");
+  const renders = await page.evaluate(() => window.__renders);
+  const lengths = [...new Set(renders)].filter((n) => n > 0);
+  assert.ok(lengths.length >= 3, `streamed in several steps, got ${JSON.stringify(renders)}`);
+  assert.deepEqual(lengths, [...lengths].sort((a, b) => a - b), "the text only grows");
+  const sources = answer.getByRole("group", { name: "Sources" });
+  assert.match(await sources.innerText(), /README\.md/);
+  assert.equal(await widget(page).locator(".chip").count(), 0, "suggestions gone after asking");
+  await page.screenshot({ path: `${ARTIFACTS}/answer.png` });
+
+  // Page CSS does not leak in (button { background: hotpink }), and the widget's does not leak out.
+  const launcherColor = await launcher(page).evaluate((b) => getComputedStyle(b).backgroundColor);
+  assert.equal(launcherColor, "rgb(37, 99, 235)");
+  const pageParagraph = await page.locator("main p").first().evaluate((p) => getComputedStyle(p).marginBottom);
+  assert.notEqual(pageParagraph, "6px");
+
+  // Reload: the same visitor and chat, the history fetched with `messages`.
+  await page.reload();
+  await launcher(page).click();
+  await answers(page).last().getByRole("group", { name: "Sources" }).waitFor();
+  const history = await widget(page).locator(".msg").allInnerTexts();
+  assert.ok(history.some((m) => m.includes("How do I run the tests?")), "the question is back");
+  assert.match(history.at(-1), /make test/);
+  assert.equal(await widget(page).locator(".chip").count(), 0, "no suggestions over a conversation");
+  await page.screenshot({ path: `${ARTIFACTS}/reloaded.png` });
+
+  // A new conversation: the welcome and the suggestions again, and no chat id kept.
+  await widget(page).getByRole("button", { name: "New conversation" }).click();
+  assert.equal(await widget(page).locator(".msg.user").count(), 0);
+  assert.equal(await widget(page).locator(".chip").count(), 3);
+  const stored = await page.evaluate(() => JSON.parse(localStorage.getItem(Object.keys(localStorage)[0])));
+  assert.equal(stored.chatId, null);
+  assert.ok(stored.token && stored.visitorId);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("the stop button completes the subscription and keeps the partial answer", async () => {
+  const { page, context } = await visitor();
+  await slowNetwork(page, 150); // time to press stop while the answer streams
+  await launcher(page).click();
+  await ask(page, "Which file formats can I upload?");
+  await answers(page).last().locator(".body").getByText(/\w/).first().waitFor();
+  const stop = widget(page).getByRole("button", { name: "Stop answer" });
+  await stop.click();
+  await settled(page);
+  const answer = answers(page).last();
+  assert.match(await answer.innerText(), /Stopped\./);
+  const sent = await page.evaluate(() => window.__sent);
+  const subscribe = sent.find((m) => m.type === "subscribe");
+  assert.ok(sent.some((m) => m.type === "complete" && m.id === subscribe.id), JSON.stringify(sent));
+  await widget(page).getByRole("button", { name: "Send" }).waitFor();
+  await page.screenshot({ path: `${ARTIFACTS}/stopped.png` });
+  await context.close();
+});
+
+test("keyboard only: open, ask, focus stays in the panel, Esc closes", async () => {
+  const { page, context } = await visitor();
+  for (let i = 0; i < 20; i++) {
+    await page.keyboard.press("Tab");
+    const onLauncher = await page.evaluate(() => {
+      const host = document.activeElement;
+      return host && host.matches("[data-askbase-widget]") && host.shadowRoot.activeElement?.classList.contains("launcher");
+    });
+    if (onLauncher) break;
+  }
+  await page.keyboard.press("Enter");
+  const focusedInPanel = () => page.evaluate(() => {
+    const root = document.querySelector("[data-askbase-widget]").shadowRoot;
+    return root.querySelector(".panel").contains(root.activeElement) ? root.activeElement.tagName : null;
+  });
+  assert.equal(await focusedInPanel(), "TEXTAREA", "opening focuses the question box");
+  await page.keyboard.type("Which file formats can I upload?");
+  await page.keyboard.press("Enter");
+  await settled(page);
+  assert.match(await answers(page).last().innerText(), /\w/);
+  for (let i = 0; i < 12; i++) {
+    await page.keyboard.press("Tab");
+    assert.ok(await focusedInPanel(), `Tab ${i + 1} left the panel`);
+  }
+  await page.keyboard.press("Shift+Tab");
+  assert.ok(await focusedInPanel());
+  await page.keyboard.press("Escape");
+  assert.equal(await widget(page).locator(".panel").isHidden(), true);
+  const back = await page.evaluate(() =>
+    document.querySelector("[data-askbase-widget]").shadowRoot.activeElement?.classList.contains("launcher"));
+  assert.ok(back, "focus returns to the launcher");
+  await context.close();
+});
+
+test("narrow screens get a full-screen panel; reduced motion has no animation", async () => {
+  const { page, context } = await visitor({
+    viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true, reducedMotion: "reduce",
+  });
+  await launcher(page).tap();
+  const panel = widget(page).locator(".panel");
+  assert.equal(await panel.evaluate((p) => p.getAnimations().length), 0, "no motion when reduced");
+  const box = await widget(page).locator(".panel").boundingBox();
+  assert.deepEqual([box.x, box.y, box.width, box.height].map(Math.round), [0, 0, 375, 667]);
+  await ask(page, "How do I run the tests?");
+  await settled(page);
+  await page.screenshot({ path: `${ARTIFACTS}/mobile.png` });
+  await widget(page).getByRole("button", { name: "Close chat" }).first().tap();
+  assert.equal(await widget(page).locator(".panel").isHidden(), true);
+  await context.close();
+});
+
+test("HTML in a document and in a message is shown as text, never run", async () => {
+  const { page, context, errors } = await visitor();
+  await page.evaluate(() => (window.__xss = 0));
+  await launcher(page).click();
+  const typed = `<img src=x onerror="window.__xss=1"> <script>window.__xss=2</script> [x](javascript:window.__xss=3)`;
+  await ask(page, typed);
+  await settled(page);
+  await ask(page, process.env.XSS_QUESTION);
+  await settled(page);
+  const log = widget(page).locator(".log");
+  const answer = await answers(page).last().locator(".body").innerText();
+  assert.match(answer, /<img src=x onerror=/, "the document's markup is quoted as text");
+  assert.equal(await log.locator("img, script, iframe, [onerror]").count(), 0);
+  const hrefs = await log.locator("a").evaluateAll((links) => links.map((a) => [a.href, a.rel]));
+  for (const [href, rel] of hrefs) {
+    assert.match(href, /^(https?:|mailto:)/);
+    assert.match(rel, /noopener/);
+  }
+  assert.ok(hrefs.some(([href]) => href.startsWith("https://example.com/")), JSON.stringify(hrefs));
+  assert.ok((await widget(page).locator(".msg.user").allInnerTexts()).some((m) => m.includes("<script>")));
+  await page.waitForTimeout(200);
+  assert.equal(await page.evaluate(() => window.__xss), 0);
+  assert.deepEqual(errors, []);
+  await page.screenshot({ path: `${ARTIFACTS}/xss.png` });
+  await context.close();
+});
+
+test("axe-core: no serious or critical violations, open and closed, light and dark", async () => {
+  for (const colorScheme of ["light", "dark"]) {
+    const { page, context } = await visitor({ colorScheme });
+    const audit = async (state) => {
+      await page.addScriptTag({ content: axeSource });
+      const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+      const bad = result.violations.filter((v) => ["serious", "critical"].includes(v.impact));
+      assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), [], `${colorScheme}, ${state}`);
+    };
+    await audit("closed");
+    await launcher(page).click();
+    await ask(page, "How do I run the tests?");
+    await settled(page);
+    assert.match(await answers(page).last().innerText(), /make test/);
+    await audit("open with an answer");
+    await page.screenshot({ path: `${ARTIFACTS}/axe-${colorScheme}.png` });
+    await context.close();
+  }
+});
+
+test("rate limits are shown with their wait time", async () => {
+  const { page, context } = await visitor();
+  await launcher(page).click();
+  let limited = null;
+  for (let i = 0; i < 40 && !limited; i++) {
+    await ask(page, `Question number ${i}?`);
+    await settled(page);
+    const alert = answers(page).last().getByRole("alert");
+    if (await alert.count()) limited = await alert.innerText();
+  }
+  assert.match(limited || "", /Try again in \d+ s/);
+  assert.equal(await answers(page).last().getByRole("button", { name: "Retry" }).isDisabled(), true);
+  await page.screenshot({ path: `${ARTIFACTS}/rate-limited.png` });
+  await context.close();
+});
