@@ -6,6 +6,7 @@
     session: `mutation StartSession($w: ID!) { startSession(websiteId: $w) {
       token visitorId expiresAt
       website { id settings { title welcomeMessage suggestedQuestions theme } } } }`,
+    website: "query Website($w: ID!) { website(id: $w) { settings { title welcomeMessage suggestedQuestions theme } } }",
     chat: "mutation CreateChat($w: ID!) { createChat(websiteId: $w) { id } }",
     messages: `query ChatMessages($c: ID!, $after: String) {
       messages(chatId: $c, first: 100, after: $after) {
@@ -379,7 +380,7 @@ font:inherit;color:var(--ab-text);background:var(--ab-bg)}
       this.storageKey = "askbase:" + options.websiteId;
       this.saved = this.load();
       this.client = new GraphQLClient(options.apiBase, () => this.token());
-      this.session = null;
+      this.settings = null;
       this.streaming = null;
       this.restored = null;
       this.build();
@@ -404,12 +405,13 @@ font:inherit;color:var(--ab-text);background:var(--ab-bg)}
       }
     }
 
-    /** A valid visitor token: the stored one, renewed when half its life is gone. */
+    /** A valid visitor token: the stored one, renewed (same visitor) when half of its
+     * lifetime is gone, or a new session when there is none or it has expired. */
     async token() {
       const { token, expiresAt, issuedAt } = this.saved;
       const now = Date.now();
       const expires = expiresAt ? Date.parse(expiresAt) : 0;
-      if (token && expires - now > (expires - (issuedAt || now)) / 2 && this.session) return token;
+      if (token && expires - now > (expires - (issuedAt || now)) / 2) return token;
       const stillValid = token && expires - now > 5000;
       let data;
       try {
@@ -420,7 +422,6 @@ font:inherit;color:var(--ab-text);background:var(--ab-bg)}
       }
       const session = data.startSession;
       if (session.visitorId !== this.saved.visitorId) this.saved.chatId = null; // new visitor
-      this.session = session;
       this.save({ token: session.token, expiresAt: session.expiresAt, issuedAt: now, visitorId: session.visitorId });
       this.applySettings(session.website.settings);
       return session.token;
@@ -560,10 +561,18 @@ font:inherit;color:var(--ab-text);background:var(--ab-bg)}
 
     /* ----- conversation ----- */
 
-    async restore() {
+    async restore(retried = false) {
       try {
-        await this.token();
+        const token = await this.token();
+        if (!this.settings) {
+          const data = await this.client.request(OPS.website, { w: this.options.websiteId }, token);
+          this.applySettings(data.website.settings);
+        }
       } catch (error) {
+        if (error.code === "UNAUTHENTICATED" && !retried) {
+          this.save({ token: null }); // e.g. the server's keys changed: a new session
+          return this.restore(true);
+        }
         return this.showError(error, () => this.restore());
       }
       const welcome = this.options.welcomeMessage || this.settings.welcomeMessage;
@@ -693,7 +702,7 @@ font:inherit;color:var(--ab-text);background:var(--ab-bg)}
           node.remove();
           this.answer(question);
         });
-        this.live.textContent = error ? this.errorText(error) : text;
+        this.live.textContent = error ? this.errorText(error) : body.textContent; // as rendered
         this.scroll();
       };
       state.end = end;
@@ -732,7 +741,7 @@ font:inherit;color:var(--ab-text);background:var(--ab-bg)}
             }
           },
           error: (error) => {
-            if (error.code === "UNAUTHENTICATED") this.session = null;
+            if (error.code === "UNAUTHENTICATED") this.save({ token: null });
             end(text ? this.t.interrupted : null, error);
           },
           complete: () => end(text ? null : this.t.interrupted),

@@ -89,6 +89,10 @@ async function settled(page) {
 
 test("asks, streams the answer token by token, shows sources", async () => {
   const { page, context, errors } = await visitor();
+  const sessions = [];
+  page.on("request", (request) => {
+    if ((request.postData() || "").includes("startSession")) sessions.push(request.url());
+  });
   await launcher(page).click();
   const panel = widget(page).getByRole("dialog", { name: "askbase demo" });
   await panel.waitFor();
@@ -108,6 +112,7 @@ test("asks, streams the answer token by token, shows sources", async () => {
     }).observe(log, { childList: true, subtree: true, characterData: true });
   });
   await ask(page, "How do I run the tests?");
+  assert.equal(await answers(page).last().getByRole("status", { name: "The assistant is typing" }).count(), 1);
   await settled(page);
   const answer = answers(page).last();
   const text = await answer.locator(".body").innerText();
@@ -119,6 +124,9 @@ test("asks, streams the answer token by token, shows sources", async () => {
   assert.deepEqual(lengths, [...lengths].sort((a, b) => a - b), "the text only grows");
   const sources = answer.getByRole("group", { name: "Sources" });
   assert.match(await sources.innerText(), /README\.md/);
+  const announced = await widget(page).locator("[aria-live=polite]").innerText();
+  const words = (t) => t.replace(/\s+/g, "");
+  assert.equal(words(announced), words(text), "the finished answer, as rendered, goes to the live region");
   assert.equal(await widget(page).locator(".chip").count(), 0, "suggestions gone after asking");
   await page.screenshot({ path: `${ARTIFACTS}/answer.png` });
 
@@ -136,6 +144,7 @@ test("asks, streams the answer token by token, shows sources", async () => {
   assert.ok(history.some((m) => m.includes("How do I run the tests?")), "the question is back");
   assert.match(history.at(-1), /make test/);
   assert.equal(await widget(page).locator(".chip").count(), 0, "no suggestions over a conversation");
+  assert.equal(sessions.length, 1, "startSession once; the reload reuses the stored token");
   await page.screenshot({ path: `${ARTIFACTS}/reloaded.png` });
 
   // A new conversation: the welcome and the suggestions again, and no chat id kept.
@@ -246,6 +255,50 @@ test("HTML in a document and in a message is shown as text, never run", async ()
   await context.close();
 });
 
+test("a dropped connection is retried with backoff until the answer comes", async () => {
+  const { page, context } = await visitor();
+  let attempts = 0;
+  const opened = [];
+  await page.routeWebSocket(/\/graphql$/, (ws) => {
+    opened.push(Date.now());
+    if (++attempts <= 2) return ws.close({ code: 1011, reason: "server going away" });
+    ws.connectToServer();
+  });
+  await launcher(page).click();
+  await ask(page, "How do I run the tests?");
+  await settled(page);
+  assert.match(await answers(page).last().innerText(), /make test/);
+  assert.equal(attempts, 3);
+  assert.ok(opened[2] - opened[1] > opened[1] - opened[0] - 50, "the wait grows");
+  await context.close();
+});
+
+test("options: locale, theme, position, welcome message and suggestions", async () => {
+  const { context } = await visitor();
+  const page = await context.newPage();
+  // A page of the website's own origin (the demo website allows it), with other options.
+  await page.route(BASE + "/custom-page", (route) => route.fulfill({
+    contentType: "text/html",
+    body: `<!doctype html><html lang="de"><title>Shop</title><body><main><h1>Shop</h1></main>
+      <script src="/widget/chat-widget.js"></script>
+      <script>window.AIChatWidget.init({ websiteId: ${JSON.stringify(process.env.WEBSITE_ID)},
+        locale: "de", position: "bottom-left", theme: { primary: "#0f766e", radius: 4 },
+        welcomeMessage: "Willkommen!", suggestedQuestions: ["Wie teste ich?"] });</script></body></html>`,
+  }));
+  await page.goto(BASE + "/custom-page");
+  const open = widget(page).getByRole("button", { name: "Chat öffnen" });
+  const box = await open.boundingBox();
+  assert.ok(box.x < 100, "bottom-left");
+  assert.equal(await open.evaluate((b) => getComputedStyle(b).backgroundColor), "rgb(15, 118, 110)");
+  await open.click();
+  await widget(page).getByText("Willkommen!").waitFor();
+  assert.deepEqual(await widget(page).locator(".chip").allInnerTexts(), ["Wie teste ich?"]);
+  assert.equal(await widget(page).locator(".panel").evaluate((p) => getComputedStyle(p).borderRadius), "4px");
+  await widget(page).getByRole("textbox", { name: "Ihre Frage" }).waitFor();
+  await page.screenshot({ path: `${ARTIFACTS}/options.png` });
+  await context.close();
+});
+
 test("axe-core: no serious or critical violations, open and closed, light and dark", async () => {
   for (const colorScheme of ["light", "dark"]) {
     const { page, context } = await visitor({ colorScheme });
@@ -277,7 +330,17 @@ test("rate limits are shown with their wait time", async () => {
     if (await alert.count()) limited = await alert.innerText();
   }
   assert.match(limited || "", /Try again in \d+ s/);
-  assert.equal(await answers(page).last().getByRole("button", { name: "Retry" }).isDisabled(), true);
+  const retry = answers(page).last().getByRole("button", { name: "Retry" });
+  assert.equal(await retry.isDisabled(), true);
   await page.screenshot({ path: `${ARTIFACTS}/rate-limited.png` });
+  // Retry unlocks after the wait, and then the question goes through.
+  await page.waitForFunction(() => {
+    const root = document.querySelector("[data-askbase-widget]").shadowRoot;
+    return [...root.querySelectorAll(".retry")].some((b) => !b.disabled);
+  }, null, { timeout: 20000 });
+  await retry.click();
+  await settled(page);
+  assert.equal(await answers(page).last().getByRole("alert").count(), 0);
+  assert.match(await answers(page).last().innerText(), /\w/);
   await context.close();
 });
