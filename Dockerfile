@@ -21,6 +21,7 @@ ENV PATH=/opt/askbase/bin:$PATH \
     LOG_JSON=true \
     HOST=0.0.0.0 \
     PORT=8000 \
+    WIDGET_DIR=/srv/askbase/widget \
     PYTHONUNBUFFERED=1
 USER askbase
 WORKDIR /srv/askbase

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -155,6 +156,8 @@ def system_prompt(custom: str | None, passages: Sequence[Passage]) -> str:
 async def stream_answer(ctx: Context, chat_id: uuid.UUID, message: str) -> AsyncIterator[Event]:
     state = ctx.state
     settings = state.settings
+    metrics = state.metrics
+    started = time.perf_counter()
     text = message_content(message, settings.max_message_chars)
     caller = await ctx.caller()
     if isinstance(caller, Visitor):
@@ -205,16 +208,21 @@ async def stream_answer(ctx: Context, chat_id: uuid.UUID, message: str) -> Async
                         usage = item
                 deltas = "".join(item.text for item in batch if isinstance(item, Delta))
                 if deltas:
+                    if not received:
+                        metrics.first_token_seconds.observe(time.perf_counter() - started)
                     received.append(deltas)
                     yield TokenEvent(message_id, deltas)
         else:  # nothing relevant: say so instead of letting a model guess
             async for item in ExtractiveAnswerer().say(NOTHING_FOUND):
+                if not received:
+                    metrics.first_token_seconds.observe(time.perf_counter() - started)
                 received.append(item.text)
                 yield TokenEvent(message_id, item.text)
         status = "complete"
     except LLMError as error:
         status = "incomplete" if received else "failed"
         log.warning("answer failed", code=error.code, message_id=str(message_id))
+        metrics.llm_errors.labels(error.code).inc()
         yield FailedEvent(message_id, error.code, error.message)
     except AppError as error:
         status = "incomplete" if received else "failed"
@@ -229,6 +237,9 @@ async def stream_answer(ctx: Context, chat_id: uuid.UUID, message: str) -> Async
         final = await asyncio.shield(
             _finalize(ctx, message_id, "".join(received), status, hits, usage)
         )
+        metrics.answers.labels(status).inc()
+        if usage is not None:
+            metrics.tokens.labels(usage.model).inc(usage.completion_tokens)
     if status == "complete":
         if final is not None:
             yield DoneEvent(final)

@@ -12,6 +12,8 @@ from contextvars import ContextVar
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.metrics import route_label
+
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -75,12 +77,19 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
+            method = scope.get("method", "WS")
             self.log.info(
                 "request",
-                method=scope.get("method", "WS"),
+                method=method,
                 path=scope["path"],
                 status=status,
-                ms=round((time.perf_counter() - started) * 1000, 1),
+                ms=round(seconds * 1000, 1),
             )
+            state = scope.get("state", {}).get("askbase")
+            if state is not None:
+                route = route_label(scope["path"])
+                state.metrics.requests.labels(method, route, str(status)).inc()
+                state.metrics.request_seconds.labels(method, route).observe(seconds)
             structlog.contextvars.unbind_contextvars("request_id")
             request_id_var.reset(token)

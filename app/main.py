@@ -30,6 +30,7 @@ from app.files import serve_file
 from app.http import BodyLimitMiddleware, send_error
 from app.lifespan import make_lifespan
 from app.logging import RequestIdMiddleware
+from app.metrics import metrics_endpoint
 from app.settings import Settings
 from app.state import AppState
 from app.widget import demo_page, widget_script
@@ -128,10 +129,13 @@ def create_app(settings: Settings) -> Starlette:
         routes=[
             Route("/health", health),
             Route("/health/db", health_db),
+            Route("/metrics", metrics_endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/graphql/upload", upload, methods=["POST"]),
             Route("/files/{document_id}", serve_file, methods=["GET"]),
-            Route("/widget/chat-widget.js", widget_script().serve, methods=["GET"]),
+            Route(
+                "/widget/chat-widget.js", widget_script(settings.widget_dir).serve, methods=["GET"]
+            ),
             Route("/demo", demo_page, methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
         ],

@@ -15,6 +15,7 @@ from app.auth import TokenVerifier, load_keys
 from app.embedder_check import adopt_or_check
 from app.events import Events
 from app.ingest.worker import Ingestion, Worker
+from app.metrics import Metrics
 from app.providers.embeddings import WordPieceCounter, build_embedder
 from app.ratelimit import RateLimits
 from app.settings import Settings
@@ -99,6 +100,7 @@ async def open_services(
             ),
             store=store,
             chat_model=chat_model,
+            metrics=Metrics(),
         )
         stop = asyncio.Event()
         tasks = [

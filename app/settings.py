@@ -29,6 +29,8 @@ class Settings(BaseSettings):
 
     database_url: SecretStr | None = None
     data_dir: Path = Field(default_factory=_default_data_dir, alias="ASKBASE_DATA_DIR")
+    # widget/ of the source tree; the container image copies it elsewhere and says where.
+    widget_dir: Path = Path(__file__).resolve().parents[1] / "widget"
     db_pool_min: int = Field(1, ge=0)
     db_pool_max: int = Field(10, ge=1)
 
@@ -97,6 +99,7 @@ class Settings(BaseSettings):
     rate_limit_ip_per_minute: float = Field(60, gt=0)
     rate_limit_website_per_minute: float = Field(600, gt=0)
     trusted_proxy_header: str | None = None
+    metrics_token: SecretStr | None = None  # when set, GET /metrics needs it as a bearer token
     trusted_proxy_count: int = Field(1, ge=1)
 
     @model_validator(mode="after")

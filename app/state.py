@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from app.auth import Keys, TokenVerifier
 from app.events import Events
 from app.ingest.worker import Ingestion
+from app.metrics import Metrics
 from app.providers.embeddings import Embedder
 from app.providers.llm import ChatModel
 from app.ratelimit import RateLimits
@@ -29,4 +30,5 @@ class AppState:
     ingestion: Ingestion
     store: SupabaseStore | None  # None: original files are kept in Postgres
     chat_model: ChatModel
+    metrics: Metrics
     demo_website_id: uuid.UUID | None = None  # served at /demo

@@ -13,7 +13,6 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
 from app.state import AppState
 
-WIDGET_DIR = Path(__file__).resolve().parents[1] / "widget"
 WEBSITE_ID_PLACEHOLDER = "__ASKBASE_DEMO_WEBSITE_ID__"
 
 
@@ -51,8 +50,8 @@ class Script:
         return Response(body, media_type="text/javascript; charset=utf-8", headers=headers)
 
 
-def widget_script() -> Script:
-    return Script.read(WIDGET_DIR / "chat-widget.js")
+def widget_script(widget_dir: Path) -> Script:
+    return Script.read(widget_dir / "chat-widget.js")
 
 
 async def demo_page(request: Request) -> Response:
@@ -64,7 +63,7 @@ async def demo_page(request: Request) -> Response:
             "(or DEMO_CONTENT=true).",
             status_code=404,
         )
-    page = (WIDGET_DIR / "demo.html").read_text()
+    page = (state.settings.widget_dir / "demo.html").read_text()
     website_id = json.dumps(str(state.demo_website_id))[1:-1]
     return HTMLResponse(
         page.replace(WEBSITE_ID_PLACEHOLDER, website_id),

@@ -96,3 +96,8 @@ async def pending_for(conn: asyncpg.Connection, document_ids: list[uuid.UUID]) -
         document_ids,
     )
     return count
+
+
+async def counts_by_status(conn: asyncpg.Connection) -> dict[str, int]:
+    rows = await conn.fetch("select status, count(*) as n from public.jobs group by status")
+    return {row["status"]: row["n"] for row in rows}

@@ -13,7 +13,7 @@ from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from app.context import begin_operation
+from app.context import Context, begin_operation
 from app.errors import AppError, is_outage
 from app.logging import request_id_var
 
@@ -45,9 +45,24 @@ class ErrorCodes(SchemaExtension):
         self._pre_execution = {}
         begin_operation()
         yield
-        result = self.execution_context.result
+        context = self.execution_context
+        result = context.result
         if result is not None and result.errors:
             result.errors = [self._format(e) for e in result.errors]
+        self._count(context)
+
+    def _count(self, context: ExecutionContext) -> None:
+        errors = (context.result.errors if context.result else None) or []
+        outcome = (errors[0].extensions or {}).get("code", "INTERNAL") if errors else "ok"
+        try:
+            kind = context.operation_type.value
+        except RuntimeError:  # the document did not parse, or named no operation
+            kind = "unknown"
+        app_context = context.context
+        metrics = app_context.state.metrics if isinstance(app_context, Context) else None
+        if metrics is not None:
+            name = metrics.operation_label(context.operation_name)
+            metrics.operations.labels(name, kind, str(outcome)).inc()
 
     def on_parse(self) -> Iterator[None]:
         yield

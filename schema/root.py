@@ -176,8 +176,9 @@ class Subscription:
     async def chat_stream(
         self, info: Ctx, chat_id: strawberry.ID, message: str
     ) -> AsyncGenerator[ChatEvent, None]:
-        async for event in chats.chat_stream(info.context, chat_id, message):
-            yield chat_event(event)
+        with info.context.state.metrics.subscriptions.labels("chatStream").track_inprogress():
+            async for event in chats.chat_stream(info.context, chat_id, message):
+                yield chat_event(event)
 
     @strawberry.subscription(
         description="Emits the document on every status change until READY or FAILED."
@@ -185,5 +186,6 @@ class Subscription:
     async def document_status(
         self, info: Ctx, document_id: strawberry.ID
     ) -> AsyncGenerator[Document, None]:
-        async for row in documents.status_changes(info.context, document_id):
-            yield Document.from_row(row)
+        with info.context.state.metrics.subscriptions.labels("documentStatus").track_inprogress():
+            async for row in documents.status_changes(info.context, document_id):
+                yield Document.from_row(row)

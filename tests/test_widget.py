@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import gzip
 
-from app.widget import WIDGET_DIR
 from tests.conftest import Api
 
 SCRIPT = "/widget/chat-widget.js"
 
 
 async def test_the_script_is_served_gzipped_with_an_etag_and_cors(api: Api) -> None:
-    source = (WIDGET_DIR / "chat-widget.js").read_bytes()
+    source = (api.state.settings.widget_dir / "chat-widget.js").read_bytes()
     response = await api.http.get(SCRIPT, headers={"accept-encoding": "gzip"})
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/javascript; charset=utf-8"

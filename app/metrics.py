@@ -1,0 +1,147 @@
+"""Prometheus metrics: one registry per app, exposed at GET /metrics.
+
+Labels are bounded: routes are the app's own paths, operation names are kept only when
+they look like names and while fewer than MAX_OPERATION_NAMES have been seen (clients
+choose them), and outcomes are the contract's error codes.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from typing import TYPE_CHECKING
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from database import jobs
+
+if TYPE_CHECKING:
+    from app.state import AppState
+
+ROUTES = ("/graphql", "/graphql/upload", "/health", "/health/db", "/metrics", "/demo")
+MAX_OPERATION_NAMES = 200
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter(
+            "askbase_http_requests",
+            "HTTP requests and WebSocket connections, by route and status",
+            ["method", "route", "status"],
+            registry=r,
+        )
+        self.request_seconds = Histogram(
+            "askbase_http_request_duration_seconds",
+            "HTTP request time (WebSocket connections: their lifetime)",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.operations = Counter(
+            "askbase_graphql_operations",
+            "GraphQL operations by name, type and outcome (ok or the error code)",
+            ["operation", "type", "outcome"],
+            registry=r,
+        )
+        self.subscriptions = Gauge(
+            "askbase_active_subscriptions",
+            "Subscriptions streaming now, by field",
+            ["field"],
+            registry=r,
+        )
+        self.tokens = Counter(
+            "askbase_tokens_streamed",
+            "Answer tokens streamed to clients (as the model reports them, else estimated)",
+            ["model"],
+            registry=r,
+        )
+        self.answers = Counter(
+            "askbase_answers",
+            "Answers by final status (complete, incomplete, failed)",
+            ["status"],
+            registry=r,
+        )
+        self.first_token_seconds = Histogram(
+            "askbase_time_to_first_token_seconds",
+            "From chatStream's start to its first TokenDelta",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.llm_errors = Counter(
+            "askbase_llm_errors",
+            "Chat model failures by code (UNAVAILABLE, RATE_LIMITED...)",
+            ["code"],
+            registry=r,
+        )
+        self.jobs = Gauge(
+            "askbase_ingestion_jobs",
+            "Ingestion jobs by state, read from the database at each scrape",
+            ["state"],
+            registry=r,
+        )
+        self.pool_size = Gauge(
+            "askbase_db_pool_connections", "Connections in the pool", ["state"], registry=r
+        )
+        self.transactions = Gauge(
+            "askbase_db_transactions",
+            "Request-scoped transactions opened since start",
+            registry=r,
+        )
+        self._names: set[str] = set()
+
+    def operation_label(self, name: str | None) -> str:
+        if not name:
+            return "anonymous"
+        if not _NAME.match(name):
+            return "other"
+        if name not in self._names:
+            if len(self._names) >= MAX_OPERATION_NAMES:
+                return "other"
+            self._names.add(name)
+        return name
+
+
+def route_label(path: str) -> str:
+    if path in ROUTES:
+        return path
+    if path.startswith("/files/"):
+        return "/files/{id}"
+    if path.startswith("/widget/"):
+        return "/widget/{file}"
+    return "other"
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    state: AppState = request.scope["state"]["askbase"]
+    expected = state.settings.metrics_token
+    if expected is not None:
+        sent = request.headers.get("authorization", "")
+        if not hmac.compare_digest(sent.encode(), f"Bearer {expected.get_secret_value()}".encode()):
+            return PlainTextResponse("metrics need the METRICS_TOKEN bearer token", 401)
+    metrics = state.metrics
+    try:
+        async with state.db.service() as conn:
+            counts = await jobs.counts_by_status(conn)
+    except Exception:
+        counts = None
+    if counts is not None:
+        for status in ("queued", "running", "done", "failed"):
+            metrics.jobs.labels(status).set(counts.get(status, 0))
+    pool = state.db.pool
+    metrics.pool_size.labels("open").set(pool.get_size())
+    metrics.pool_size.labels("idle").set(pool.get_idle_size())
+    metrics.transactions.set(state.db.transactions)
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
