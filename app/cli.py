@@ -21,10 +21,9 @@ def _settings() -> Settings:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
 
     from app.logging import configure_logging
-    from app.main import server_config
+    from app.main import server
 
     settings = _settings()
     configure_logging(json=settings.log_json, level=settings.log_level)
@@ -37,7 +36,7 @@ def serve(args: argparse.Namespace) -> int:
     print(f"askbase: database: {where}", file=sys.stderr)
     if settings.development:
         print(f"askbase: GraphiQL at http://{host}:{port}/graphql", file=sys.stderr)
-    uvicorn.Server(server_config(settings, host=host, port=port)).run()
+    server(settings, host=host, port=port).run()
     return 0
 
 

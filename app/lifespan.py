@@ -31,5 +31,7 @@ def make_lifespan(settings: Settings) -> Any:
                 )
                 state = dataclasses.replace(state, demo_website_id=website_id)
             yield {"askbase": state}
+            # Answers cut by the closing connections store their text before the pool goes.
+            await state.drain.wait(5)
 
     return lifespan

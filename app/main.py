@@ -32,6 +32,7 @@ from app.lifespan import make_lifespan
 from app.logging import RequestIdMiddleware
 from app.metrics import metrics_endpoint
 from app.settings import Settings
+from app.shutdown import AskbaseServer
 from app.state import AppState
 from app.widget import demo_page, widget_script
 from schema.build import build_schema
@@ -85,7 +86,10 @@ class GraphQLApp(GraphQL[Context, None]):
 
 
 async def health(request: Request) -> JSONResponse:
-    return JSONResponse({"ok": True, "version": app_state(request).version})
+    state = app_state(request)
+    if state.drain.draining:  # load balancers: send new visitors elsewhere
+        return JSONResponse({"ok": False, "draining": True}, status_code=503)
+    return JSONResponse({"ok": True, "version": state.version})
 
 
 async def health_db(request: Request) -> JSONResponse:
@@ -159,6 +163,10 @@ def create_app(settings: Settings) -> Starlette:
         ],
         lifespan=make_lifespan(settings),
     )
+
+
+def server(settings: Settings, **overrides: Any) -> AskbaseServer:
+    return AskbaseServer(server_config(settings, **overrides))
 
 
 def server_config(settings: Settings, **overrides: Any) -> uvicorn.Config:

@@ -90,7 +90,9 @@ async def open_services(
             keys=keys,
             verifier=TokenVerifier(keys, settings.jwt_audience),
             limits=RateLimits(
-                settings.rate_limit_ip_per_minute, settings.rate_limit_website_per_minute
+                settings.rate_limit_ip_per_minute,
+                settings.rate_limit_website_per_minute,
+                pool if settings.rate_limit_backend == "postgres" else None,
             ),
             version=version("askbase"),
             embedder=embedder,

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     # permessage-deflate keeps a zlib state of its own per WebSocket (most of the memory
     # of an open chat) and gains little on token-sized frames; off unless asked for.
     ws_compression: bool = False
+    # On SIGTERM, how long running answers may go on before they are cut (and stored).
+    shutdown_grace_seconds: float = Field(20, ge=0)
 
     embedding_provider: Literal["local", "openai"] = "local"
     embedding_model: str = "text-embedding-3-small"  # with the openai provider
@@ -98,6 +100,8 @@ class Settings(BaseSettings):
 
     rate_limit_ip_per_minute: float = Field(60, gt=0)
     rate_limit_website_per_minute: float = Field(600, gt=0)
+    # memory: per process; postgres: one set of buckets for every instance
+    rate_limit_backend: Literal["memory", "postgres"] = "memory"
     trusted_proxy_header: str | None = None
     metrics_token: SecretStr | None = None  # when set, GET /metrics needs it as a bearer token
     trusted_proxy_count: int = Field(1, ge=1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.auth import Keys, TokenVerifier
 from app.events import Events
@@ -13,6 +13,7 @@ from app.providers.embeddings import Embedder
 from app.providers.llm import ChatModel
 from app.ratelimit import RateLimits
 from app.settings import Settings
+from app.shutdown import Drain
 from app.storage import SupabaseStore
 from database.pool import Database
 
@@ -32,3 +33,4 @@ class AppState:
     chat_model: ChatModel
     metrics: Metrics
     demo_website_id: uuid.UUID | None = None  # served at /demo
+    drain: Drain = field(default_factory=Drain)

@@ -176,9 +176,11 @@ class Subscription:
     async def chat_stream(
         self, info: Ctx, chat_id: strawberry.ID, message: str
     ) -> AsyncGenerator[ChatEvent, None]:
-        with info.context.state.metrics.subscriptions.labels("chatStream").track_inprogress():
-            async for event in chats.chat_stream(info.context, chat_id, message):
-                yield chat_event(event)
+        state = info.context.state
+        async with state.drain.answering():
+            with state.metrics.subscriptions.labels("chatStream").track_inprogress():
+                async for event in chats.chat_stream(info.context, chat_id, message):
+                    yield chat_event(event)
 
     @strawberry.subscription(
         description="Emits the document on every status change until READY or FAILED."

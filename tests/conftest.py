@@ -19,10 +19,9 @@ import asyncpg
 import httpx
 import jwt
 import pytest
-import uvicorn
 
 from app.logging import configure_logging
-from app.main import server_config
+from app.main import server as askbase_server
 from app.services import apply_migrations
 from app.settings import load_settings
 from app.state import AppState
@@ -81,6 +80,7 @@ class Api:
     base_url: str
     state: AppState
     http: httpx.AsyncClient
+    server: Any = None  # the uvicorn server: tests of shutdown set should_exit
 
     @property
     def ws_url(self) -> str:
@@ -138,7 +138,7 @@ async def running_api(dsn: str, data_dir: Path, **overrides: Any) -> AsyncIterat
         **overrides,
     )
     with free_socket() as sock:
-        server = uvicorn.Server(server_config(settings))
+        server = askbase_server(settings)
         task = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started:
             if task.done():
@@ -151,7 +151,7 @@ async def running_api(dsn: str, data_dir: Path, **overrides: Any) -> AsyncIterat
         state: AppState = server.lifespan.state["askbase"]
         try:
             async with httpx.AsyncClient(base_url=base, timeout=10) as http:
-                yield Api(base_url=base, state=state, http=http)
+                yield Api(base_url=base, state=state, http=http, server=server)
         finally:
             server.should_exit = True
             await task

@@ -26,11 +26,12 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import suppress
 from importlib import metadata
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import asyncpg
 import httpx
 import pytest
+import websockets
 
 from tests.conftest import Api, Tenant, owner_token, running_api
 from tests.test_chat_stream import REFUNDS, connected, events, new_chat, start
@@ -158,20 +159,22 @@ async def relay(peer_port: int) -> AsyncIterator[tuple[Relay, int]]:
             await asyncio.wait_for(server.wait_closed(), 2)
 
 
+def llm_settings(relay_port: int) -> dict[str, Any]:
+    return {
+        "LLM_PROVIDER": "openai",
+        "LLM_BASE_URL": f"http://127.0.0.1:{relay_port}/v1",
+        "LLM_MODEL": "smollm2",
+        "LLM_MAX_TOKENS": 200,
+        "LLM_MAX_RETRIES": 2,
+        "LLM_FIRST_TOKEN_SECONDS": 20,
+        "RATE_LIMIT_IP_PER_MINUTE": 1e6,
+        "RATE_LIMIT_WEBSITE_PER_MINUTE": 1e6,
+    }
+
+
 @pytest.fixture
 async def llm_api(pg_dsn: str, tmp_path: Path, relay: tuple[Relay, int]) -> AsyncIterator[Api]:
-    async with running_api(
-        pg_dsn,
-        tmp_path,
-        LLM_PROVIDER="openai",
-        LLM_BASE_URL=f"http://127.0.0.1:{relay[1]}/v1",
-        LLM_MODEL="smollm2",
-        LLM_MAX_TOKENS=200,
-        LLM_MAX_RETRIES=2,
-        LLM_FIRST_TOKEN_SECONDS=20,
-        RATE_LIMIT_IP_PER_MINUTE=1e6,
-        RATE_LIMIT_WEBSITE_PER_MINUTE=1e6,
-    ) as api:
+    async with running_api(pg_dsn, tmp_path, **llm_settings(relay[1])) as api:
         yield api
 
 
@@ -341,3 +344,70 @@ async def test_deleting_the_chat_mid_answer_ends_with_chat_failed(
     assert not await admin.fetchval(
         "select count(*) from public.messages where chat_id = $1", uuid.UUID(chat_id)
     )
+
+
+async def first_token(ws: Any) -> str:
+    while True:
+        message = await asyncio.wait_for(recv(ws), 60)
+        event = message["payload"]["data"]["chatStream"]
+        if event["__typename"] == "TokenDelta":
+            text: str = event["text"]
+            return text
+
+
+async def test_sigterm_lets_running_answers_finish_and_refuses_new_ones(
+    pg_dsn: str, tmp_path: Path, relay: tuple[Relay, int], admin: asyncpg.Connection
+) -> None:
+    async with running_api(
+        pg_dsn, tmp_path, SHUTDOWN_GRACE_SECONDS=60, **llm_settings(relay[1])
+    ) as api:
+        site, chat_id = await site_with_refunds(api)
+        other_chat = await new_chat_as_owner(api, site)
+        async with connected(api, "graphql-transport-ws", site.owner) as ws:
+            await start(ws, "graphql-transport-ws", chat_id, "Explain the refund rules.")
+            await first_token(ws)
+            api.server.should_exit = True  # what uvicorn's SIGTERM handler does
+            for _ in range(500):
+                if api.state.drain.draining:
+                    break
+                await asyncio.sleep(0.01)
+            health = await api.http.get("/health")  # a kept-alive connection: no new ones
+            assert health.status_code == 503 and health.json()["draining"] is True
+            await start(ws, "graphql-transport-ws", other_chat, "And gift cards?", op="2")
+            refused = None
+            last = None
+            while refused is None or last is None:
+                message = await asyncio.wait_for(recv(ws), 60)
+                if message.get("id") == "2" and message["type"] in ("next", "error"):
+                    refused = message["payload"]
+                elif message.get("id") == "1" and message["type"] == "next":
+                    event = message["payload"]["data"]["chatStream"]
+                    if event["__typename"] in ("MessageDone", "ChatFailed"):
+                        last = event
+            assert refused["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+            assert last["__typename"] == "MessageDone", last
+    row = await assistant_row(admin, chat_id)
+    assert row["status"] == "complete"
+    refused_rows = await admin.fetchval(
+        "select count(*) from public.messages where chat_id = $1", uuid.UUID(other_chat)
+    )
+    assert refused_rows == 0
+
+
+async def test_sigterm_past_the_grace_period_stores_the_partial_answer(
+    pg_dsn: str, tmp_path: Path, relay: tuple[Relay, int], admin: asyncpg.Connection
+) -> None:
+    async with running_api(
+        pg_dsn, tmp_path, SHUTDOWN_GRACE_SECONDS=0, **llm_settings(relay[1])
+    ) as api:
+        site, chat_id = await site_with_refunds(api)
+        async with connected(api, "graphql-transport-ws", site.owner) as ws:
+            await start(ws, "graphql-transport-ws", chat_id, "Explain the refund rules in detail.")
+            seen = await first_token(ws)
+            api.server.should_exit = True
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                while True:
+                    await asyncio.wait_for(ws.recv(), 60)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
+    row = await assistant_row(admin, chat_id)
+    assert row["status"] == "incomplete" and row["content"].startswith(seen)
