@@ -1,6 +1,10 @@
 # syntax=docker/dockerfile:1
-# askbase API image. The container needs DATABASE_URL (Supabase or any PostgreSQL with
-# pgvector); the embedded database is for local development only.
+# askbase API image: multi-stage, slim, non-root, with a health check.
+# The container needs DATABASE_URL (Supabase or any PostgreSQL with pgvector), and
+# SUPABASE_JWT_SECRET or ASKBASE_SESSION_SECRET; the embedded database is for local
+# development only (ENVIRONMENT=production refuses to start without DATABASE_URL).
+# tests/test_container.py runs hadolint on this file and builds the same steps without
+# Docker, then serves from the result.
 
 FROM python:3.11-slim AS build
 WORKDIR /src
@@ -22,10 +26,12 @@ ENV PATH=/opt/askbase/bin:$PATH \
     HOST=0.0.0.0 \
     PORT=8000 \
     WIDGET_DIR=/srv/askbase/widget \
+    ASKBASE_DATA_DIR=/home/askbase/data \
     PYTHONUNBUFFERED=1
-USER askbase
+USER 10001
 WORKDIR /srv/askbase
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2).status == 200 else 1)"]
+HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["python", "-c", "import os,sys,urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('PORT', '8000'), timeout=2).status == 200 else 1)"]
+STOPSIGNAL SIGTERM
 CMD ["askbase", "serve"]

@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     def _check(self) -> Settings:
         if self.db_pool_min > self.db_pool_max:
             raise ValueError("DB_POOL_MIN must not exceed DB_POOL_MAX")
+        if self.environment == "production" and self.database_url is None:
+            raise ValueError(
+                "ENVIRONMENT=production needs DATABASE_URL: the embedded database is for "
+                "development only"
+            )
         if self.database_url is not None and not (self.supabase_jwt_secret or self.session_secret):
             raise ValueError(
                 "with DATABASE_URL set, also set SUPABASE_JWT_SECRET or ASKBASE_SESSION_SECRET "

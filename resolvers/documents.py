@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import asyncpg
 
@@ -72,7 +73,9 @@ async def run_search(
     return await search.run(ctx, parse_id(website_id, "websiteId"), query, limit)
 
 
-async def status_changes(ctx: Context, document_id: str) -> AsyncIterator[asyncpg.Record]:
+async def status_changes(
+    ctx: Context, document_id: str
+) -> AsyncIterator[asyncpg.Record | Mapping[str, Any]]:
     """The document now, then again after every status change, until READY or FAILED.
 
     Changes arrive by NOTIFY from whichever instance made them; the document is also
@@ -82,14 +85,20 @@ async def status_changes(ctx: Context, document_id: str) -> AsyncIterator[asyncp
     await ctx.owner()
     async with ctx.state.events.document_changes(doc_id) as changes:
         last: str | None = None
+        notified = ""
         while True:
             row = await documents.get(ctx, doc_id)
             if row is None:
                 raise NotFound("Document not found.")
+            if notified not in ("", last, row["status"], *TERMINAL):
+                # A step that was over before the row was read (processing, when a
+                # small file is ready at once): still shown, so that no change is missed.
+                yield {**row, "status": notified}
             if row["status"] != last:
                 last = row["status"]
                 yield row
             if last in TERMINAL:
                 return
+            notified = ""
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changes.get(), timeout=RECHECK_SECONDS)
+                notified = await asyncio.wait_for(changes.get(), timeout=RECHECK_SECONDS)

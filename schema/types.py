@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, cast
@@ -251,7 +252,7 @@ class Document:
     storage: strawberry.Private[str]
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record) -> Document:
+    def from_row(cls, row: asyncpg.Record | Mapping[str, Any]) -> Document:
         return cls(
             id=strawberry.ID(str(row["id"])),
             website_id=strawberry.ID(str(row["website_id"])),

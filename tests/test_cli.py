@@ -61,6 +61,13 @@ def test_database_url_without_a_shared_secret_is_refused(clean_env: dict[str, st
     assert result.returncode == 2 and "postgresql://" in result.stderr
 
 
+def test_production_needs_a_database_url(clean_env: dict[str, str]) -> None:
+    """The container image runs with ENVIRONMENT=production: no embedded database there."""
+    result = run(["serve"], {**clean_env, "ENVIRONMENT": "production"}, timeout=30)
+    assert result.returncode == 2
+    assert "ENVIRONMENT=production needs DATABASE_URL" in result.stderr
+
+
 def test_migrate_applies_once_and_is_idempotent(clean_env: dict[str, str], tmp_path: Path) -> None:
     import warnings
 
