@@ -1,6 +1,7 @@
-"""The widget end to end: `askbase serve` as a user starts it (embedded PostgreSQL, demo
-content), and the Node tests of tests/browser driving Debian's chromium (playwright-core,
-axe-core) and the reference graphql-ws client against it.
+"""The widget end to end, and real GraphQL tooling: `askbase serve` as a user starts it
+(embedded PostgreSQL, demo content), and the Node tests of tests/browser against it:
+Debian's chromium (playwright-core, axe-core), the reference graphql-ws client, the
+graphql-http audits, Apollo Client, and GraphQL Code Generator with tsc.
 
 `.ci/run` installs chromium and the npm packages; where they are missing these tests skip
 with the reason. Screenshots go to test-artifacts/widget/.
@@ -134,6 +135,7 @@ def run_node(test_file: str, served: dict[str, str]) -> None:
         "XSS_QUESTION": XSS_QUESTION,
         "ARTIFACTS": str(artifacts),
         "CHROMIUM": CHROMIUM,
+        "SCHEMA": str(ROOT / "schema.graphql"),
     }
     result = subprocess.run(
         ["node", "--test", "--test-reporter=spec", test_file],
@@ -156,3 +158,7 @@ def test_the_widgets_operations_with_the_reference_graphql_ws_client(
     served: dict[str, str],
 ) -> None:
     run_node("protocol.test.mjs", served)
+
+
+def test_graphql_http_audits_apollo_client_and_codegen(served: dict[str, str]) -> None:
+    run_node("conformance.test.mjs", served)
