@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     ingest_retry_seconds: float = Field(10, ge=0)
     chunk_tokens: int = Field(200, ge=32, le=8000)
     chunk_overlap: int = Field(32, ge=0, le=1000)
+    # Each file is parsed in a child process with this much memory, until this deadline.
+    parse_memory_mb: int = Field(1024, ge=128)
+    parse_timeout_seconds: float = Field(60, gt=0)
 
     search_candidates: int = Field(40, ge=5, le=1000)
     search_rrf_k: int = Field(10, ge=1)  # tuned with bench/retrieval.py

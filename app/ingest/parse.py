@@ -52,7 +52,7 @@ def parse(fmt: Format, data: bytes) -> list[Block]:
     }[fmt]
     try:
         blocks = parser(data)
-    except ParseError:
+    except (ParseError, MemoryError):  # MemoryError: over the sandbox's limit
         raise
     except Exception as error:  # a library choking on a corrupt file
         raise ParseError(f"the {fmt.upper()} file is damaged or unreadable") from error
@@ -87,11 +87,23 @@ def _pdf(data: bytes) -> list[Block]:
         raise ParseError("the PDF file is damaged or unreadable") from None
 
 
+MAX_DOCX_EXPANDED = 200 << 20
+
+
 def _docx(data: bytes) -> list[Block]:
+    import zipfile
+
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:  # what the parts claim to expand to
+        expanded = sum(info.file_size for info in archive.infolist())
+    if expanded > MAX_DOCX_EXPANDED:
+        raise ParseError(
+            f"the DOCX expands to {expanded >> 20} MB, over the {MAX_DOCX_EXPANDED >> 20} MB "
+            "that a document may hold (a zip bomb?)"
+        )
     document = docx.Document(io.BytesIO(data))
     blocks: list[Block] = []
     body = document.element.body

@@ -19,7 +19,8 @@ import structlog
 from app.events import Events
 from app.ingest.chunk import chunk_blocks, chunk_title, document_summary, embedding_text
 from app.ingest.detect import UnsupportedFile, detect
-from app.ingest.parse import ParseError, parse
+from app.ingest.parse import ParseError
+from app.ingest.sandbox import parse_isolated
 from app.providers.embeddings import Embedder, WordPieceCounter
 from app.settings import Settings
 from app.storage import StorageUnavailable, SupabaseStore, object_path
@@ -59,9 +60,14 @@ async def ingest_document(
     filename: str = row["filename"]
     settings = ingestion.settings
 
+    blocks = await parse_isolated(
+        detect(data, filename).format,
+        data,
+        memory_mb=settings.parse_memory_mb,
+        timeout_seconds=settings.parse_timeout_seconds,
+    )
+
     def prepare() -> tuple[str, list[tuple[tuple[str, ...], str, str]]]:
-        fmt = detect(data, filename).format
-        blocks = parse(fmt, data)
         summary = document_summary(blocks)
         pieces = chunk_blocks(
             blocks,
