@@ -118,6 +118,7 @@ async def open_services(
             await asyncio.gather(*running, return_exceptions=True)
 
         stack.push_async_callback(stop_workers)
+        stack.push_async_callback(state.ingestion.sandbox.aclose)
         log.info("ready", embedded=embedded is not None, embedder=embedder.name, workers=len(tasks))
         yield state
     log.info("stopped")

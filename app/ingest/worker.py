@@ -11,7 +11,7 @@ import contextlib
 import os
 import socket
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 import structlog
@@ -20,7 +20,7 @@ from app.events import Events
 from app.ingest.chunk import chunk_blocks, chunk_title, document_summary, embedding_text
 from app.ingest.detect import UnsupportedFile, detect
 from app.ingest.parse import ParseError
-from app.ingest.sandbox import parse_isolated
+from app.ingest.sandbox import ParserSandbox
 from app.providers.embeddings import Embedder, WordPieceCounter
 from app.settings import Settings
 from app.storage import StorageUnavailable, SupabaseStore, object_path
@@ -39,6 +39,7 @@ class Ingestion:
     counter: WordPieceCounter
     settings: Settings
     store: SupabaseStore | None = None  # None: files are in Postgres
+    sandbox: ParserSandbox = field(default_factory=ParserSandbox)  # parses each file
 
 
 async def ingest_document(
@@ -60,7 +61,7 @@ async def ingest_document(
     filename: str = row["filename"]
     settings = ingestion.settings
 
-    blocks = await parse_isolated(
+    blocks = await ingestion.sandbox.parse(
         detect(data, filename).format,
         data,
         memory_mb=settings.parse_memory_mb,
