@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.logging import request_id_var
@@ -100,3 +101,34 @@ class BodyLimitMiddleware:
             "PAYLOAD_TOO_LARGE",
             maxBytes=limit,
         )
+
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def wants_graphql_response(accept: str) -> bool:
+    """The client asks for the GraphQL-over-HTTP media type, ahead of plain JSON."""
+    types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    if GRAPHQL_RESPONSE not in types:
+        return False
+    return "application/json" not in types or (
+        types.index(GRAPHQL_RESPONSE) < types.index("application/json")
+    )
+
+
+def as_graphql_response(response: Response) -> Response:
+    """A JSON result as application/graphql-response+json: a request that failed before
+    execution (parse, validation, variables: errors without a path and no data) gets
+    status 400 and no `data` entry, as the GraphQL-over-HTTP spec asks for that type."""
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return response  # an event stream, or an error already shaped
+    body = json.loads(bytes(response.body))
+    status = response.status_code
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if errors and body.get("data") is None and all("path" not in e for e in errors):
+        body.pop("data", None)
+        status = 400 if status == 200 else status
+    headers = {
+        k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")
+    }
+    return Response(json.dumps(body), status, headers=headers, media_type=GRAPHQL_RESPONSE)

@@ -27,13 +27,19 @@ from strawberry.subscriptions import (
 from app.context import Context
 from app.errors import AppError, is_outage
 from app.files import serve_file
-from app.http import BodyLimitMiddleware, send_error
+from app.http import (
+    BodyLimitMiddleware,
+    as_graphql_response,
+    send_error,
+    wants_graphql_response,
+)
 from app.lifespan import make_lifespan
 from app.logging import RequestIdMiddleware
 from app.metrics import metrics_endpoint
 from app.settings import Settings
 from app.shutdown import AskbaseServer
 from app.state import AppState
+from app.tracing import tracing_requested
 from app.widget import demo_page, widget_script
 from schema.build import build_schema
 
@@ -69,6 +75,8 @@ class GraphQLApp(GraphQL[Context, None]):
             return
         finally:
             await request.close()  # closes uploaded files (spooled to disk when large)
+        if wants_graphql_response(request.headers.get("accept", "")):
+            response = as_graphql_response(response)
         await response(scope, receive, send)
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
@@ -103,6 +111,7 @@ def create_app(settings: Settings) -> Starlette:
         "max_aliases": settings.max_aliases,
         "max_tokens": settings.max_tokens,
         "introspection": settings.introspection_enabled,
+        "tracing": tracing_requested(),
     }
     # Multipart requests (file uploads) only on a route of their own, for one mutation.
     upload: Any = GraphQLApp(

@@ -62,6 +62,7 @@ def build_schema(
     max_tokens: int = 2000,
     introspection: bool = True,
     upload_only: bool = False,
+    tracing: bool = False,
 ) -> AskbaseSchema:
     # The rule classes are made once per schema: Strawberry's QueryDepthLimiter and
     # MaxAliasesLimiter make new ones per operation, and the validation cache, keyed by
@@ -80,6 +81,10 @@ def build_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
+    if tracing:  # OpenTelemetry spans per operation and resolver (app/tracing.py)
+        from app.tracing import schema_extension
+
+        extensions.append(schema_extension())
     return AskbaseSchema(
         query=Query,
         mutation=Mutation,

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
+import subprocess
+import sys
 import time
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,6 +129,67 @@ def free_socket() -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     return sock
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def wait_until_serving(
+    url: str, process: subprocess.Popen[Any], health: str = "/health/db", log: Path | None = None
+) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(url + health, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, log.read_text() if log else "the server exited"
+        assert time.monotonic() < deadline, f"{url} did not start"
+        time.sleep(0.1)
+
+
+def stop_process(process: subprocess.Popen[Any]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def askbase_process(command: str, data_dir: Path, **env: str) -> Iterator[str]:
+    """`askbase serve` (or `worker`) in a process of its own on 127.0.0.1, as a user runs
+    it; yields the URL, once serve answers /health/db. Without DATABASE_URL in `env` it
+    starts its own embedded database."""
+    with free_socket() as sock:
+        port = sock.getsockname()[1]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environment.update(
+        ASKBASE_DATA_DIR=str(data_dir),
+        HOST="127.0.0.1",
+        PORT=str(port),
+        SUPABASE_JWT_SECRET=JWT_SECRET,
+        **env,
+    )
+    log_path = data_dir / f"{command}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", command],
+            cwd=ROOT,
+            env=environment,
+            stdout=log,
+            stderr=log,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            if command == "serve":
+                wait_until_serving(url, process, log=log_path)
+            yield url
+        finally:
+            stop_process(process)
 
 
 @asynccontextmanager

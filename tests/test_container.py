@@ -11,12 +11,11 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import JWT_SECRET, free_socket
+from tests.conftest import JWT_SECRET, free_socket, stop_process, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -107,26 +106,17 @@ def test_the_images_steps_build_a_server_that_passes_its_healthcheck(
         "DATABASE_URL": pg_dsn,
         "SUPABASE_JWT_SECRET": JWT_SECRET,
     }
+    log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(
         [*PYTHON, "-c", "import sys; from app.cli import main; sys.exit(main())", "serve"],
         cwd=srv,
         env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        stdout=log,
+        stderr=log,
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+        wait_until_serving(url, process, health="/health", log=tmp_path / "serve.log")
         check = subprocess.run(
             [sys.executable, *probe[1:]], env=environment, capture_output=True, timeout=10
         )
@@ -143,8 +133,8 @@ def test_the_images_steps_build_a_server_that_passes_its_healthcheck(
         )
         assert imported.stdout.startswith(str(site)), "served from the built wheel"
     finally:
-        process.terminate()
-        process.communicate(timeout=30)  # also closes the pipe
+        stop_process(process)
+        log.close()
 
 
 def _dependencies() -> str:

@@ -90,3 +90,22 @@ async def test_graphiql_only_in_development(api: Api, start_api: Any) -> None:
         error = await prod.error("{ __schema { queryType { name } } }")
         assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
         assert await prod.data("{ health { ok } }") == {"health": {"ok": True}}
+
+
+async def test_the_graphql_response_media_type_when_asked_for(api: Api) -> None:
+    """GraphQL over HTTP: with Accept: application/graphql-response+json, a request that
+    fails before execution is a 400 without `data`; results keep status 200."""
+    accept = {"accept": "application/graphql-response+json, application/json"}
+    ok = await api.http.post("/graphql", json={"query": "{ health { ok } }"}, headers=accept)
+    assert ok.status_code == 200
+    assert ok.headers["content-type"].startswith("application/graphql-response+json")
+    assert ok.json() == {"data": {"health": {"ok": True}}}
+    for query, code in (
+        ("{ health { ok }", "GRAPHQL_PARSE_FAILED"),
+        ("{ nope }", "GRAPHQL_VALIDATION_FAILED"),
+    ):
+        bad = await api.http.post("/graphql", json={"query": query}, headers=accept)
+        assert bad.status_code == 400 and "data" not in bad.json()
+        assert bad.json()["errors"][0]["extensions"]["code"] == code
+    plain = await api.http.post("/graphql", json={"query": "{ nope }"})
+    assert plain.status_code == 200 and plain.headers["content-type"] == "application/json"

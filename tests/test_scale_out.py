@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +15,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from tests.conftest import JWT_SECRET, ORIGIN, START_SESSION, Api, free_socket, owner_token
+from tests.conftest import ORIGIN, START_SESSION, Api, askbase_process, owner_token
 from tests.test_chat_stream import connected, events, new_chat, start
 from tests.test_documents import upload
 from tests.test_ws import recv
@@ -33,48 +29,16 @@ FAQ = (
 
 @contextmanager
 def askbase(command: str, dsn: str, data_dir: Path, **env: str) -> Iterator[str]:
-    """`askbase serve` or `askbase worker` in a process of its own; the URL for serve."""
-    with free_socket() as sock:
-        port = sock.getsockname()[1]
-    environment = {
-        **os.environ,
+    """An instance or a worker on the shared database; only the worker ingests."""
+    shared = {
         "DATABASE_URL": dsn,
-        "SUPABASE_JWT_SECRET": JWT_SECRET,
-        "ASKBASE_DATA_DIR": str(data_dir),
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "INGEST_WORKERS": "0",  # only the worker process ingests
+        "INGEST_WORKERS": "0",
         "RATE_LIMIT_BACKEND": "postgres",
         "TRUSTED_PROXY_HEADER": "x-client-ip",
         "LOG_LEVEL": "WARNING",
-        **env,
     }
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log = (data_dir / f"{command}.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", command], cwd=ROOT, env=environment, stderr=log
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        if command == "serve":
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(url + "/health/db", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert process.poll() is None, (data_dir / f"{command}.log").read_text()
-                assert time.monotonic() < deadline, f"askbase {command} did not start"
-                time.sleep(0.1)
+    with askbase_process(command, data_dir, **{**shared, **env}) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 async def test_two_instances_and_a_worker_share_one_database(

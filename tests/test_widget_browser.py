@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ import httpx
 import pytest
 
 from app.demo import DEMO_OWNER
-from tests.conftest import JWT_SECRET, free_socket, owner_token
+from tests.conftest import askbase_process, owner_token
 
 ROOT = Path(__file__).resolve().parents[1]
 BROWSER_TESTS = ROOT / "tests" / "browser"
@@ -71,58 +70,30 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
     """`askbase serve` in its own process, as `make serve` runs it, on 127.0.0.1."""
     if reason := node_tests_missing():
         pytest.skip(reason)
-    data_dir = tmp_path_factory.mktemp("served")
-    with free_socket() as sock:
-        port = sock.getsockname()[1]
-    env = {
-        **os.environ,
-        "ASKBASE_DATA_DIR": str(data_dir),
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "SUPABASE_JWT_SECRET": JWT_SECRET,
-        # HTTP requests carry a client IP of their own per browser context (WebSocket
-        # handshakes do not: chromium sends no extra headers there), and the rate-limit
-        # test, the last, reaches the per-IP limit soon.
-        "TRUSTED_PROXY_HEADER": "x-test-client-ip",
-        "RATE_LIMIT_IP_PER_MINUTE": "20",
-    }
-    env.pop("DATABASE_URL", None)
-    log = (data_dir / "serve.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve"], cwd=ROOT, env=env, stdout=log, stderr=log
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(base_url=url, timeout=10) as http:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if http.get("/health/db").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert process.poll() is None, (data_dir / "serve.log").read_text()
-                assert time.monotonic() < deadline, "askbase serve did not start"
-                time.sleep(0.2)
-            token = owner_token(DEMO_OWNER)
-            website_id = gql(http, "{ websites { id } }", token)["websites"][0]["id"]
-            gql(
-                http,
-                "mutation($w: ID!, $t: String!) "
-                '{ addDocumentText(websiteId: $w, filename: "warranty.txt", text: $t) { id } }',
-                token,
-                w=website_id,
-                t=XSS_DOCUMENT,
-            )
-            wait_until_ready(http, token, website_id)
+    with (
+        askbase_process(
+            "serve",
+            tmp_path_factory.mktemp("served"),
+            # HTTP requests carry a client IP of their own per browser context (WebSocket
+            # handshakes do not: chromium sends no extra headers there), and the
+            # rate-limit test, the last, reaches the per-IP limit soon.
+            TRUSTED_PROXY_HEADER="x-test-client-ip",
+            RATE_LIMIT_IP_PER_MINUTE="20",
+        ) as url,
+        httpx.Client(base_url=url, timeout=10) as http,
+    ):
+        token = owner_token(DEMO_OWNER)
+        website_id = gql(http, "{ websites { id } }", token)["websites"][0]["id"]
+        gql(
+            http,
+            "mutation($w: ID!, $t: String!) "
+            '{ addDocumentText(websiteId: $w, filename: "warranty.txt", text: $t) { id } }',
+            token,
+            w=website_id,
+            t=XSS_DOCUMENT,
+        )
+        wait_until_ready(http, token, website_id)
         yield {"url": url, "website_id": website_id, "owner_token": token}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def run_node(test_file: str, served: dict[str, str]) -> None:

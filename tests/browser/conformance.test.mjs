@@ -30,17 +30,16 @@ async function widgetOperations() {
   return window.AIChatWidget.operations;
 }
 
-test("graphql-http audits: every MUST passes", async () => {
+test("graphql-http audits: every MUST, SHOULD and MAY passes", async () => {
   const results = [];
   for (const audit of serverAudits({ url: BASE + "/graphql", fetchFn: fetch })) {
     const result = await audit.fn();
     results.push({ id: audit.id, name: audit.name, status: result.status, reason: result.reason });
   }
   writeFileSync(join(ARTIFACTS, "graphql-http-audits.json"), JSON.stringify(results, null, 2));
-  const failed = results.filter((r) => r.name.startsWith("MUST") && r.status !== "ok");
+  const failed = results.filter((r) => r.status !== "ok");
   assert.deepEqual(failed, [], JSON.stringify(failed, null, 2));
-  const should = results.filter((r) => r.name.startsWith("SHOULD"));
-  assert.ok(should.length > 0 && results.length > 20, `${results.length} audits ran`);
+  assert.ok(results.length >= 50, `only ${results.length} audits ran`);
 });
 
 test("Apollo Client: query, mutation, and chatStream through GraphQLWsLink", async () => {
