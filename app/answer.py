@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import structlog
@@ -162,25 +163,32 @@ async def stream_answer(ctx: Context, chat_id: uuid.UUID, message: str) -> Async
     caller = await ctx.caller()
     if isinstance(caller, Visitor):
         await state.limits.check(ctx.client_ip, str(caller.website_id))
-    async with ctx.db() as conn:
-        website_id: uuid.UUID = (await require_chat(conn, chat_id))["website_id"]
-        if not isinstance(caller, Visitor):
-            await state.limits.check(ctx.client_ip, str(website_id))
-        earlier = await messages.recent(conn, chat_id, 20)
-        await messages.insert(
-            conn, chat_id=chat_id, website_id=website_id, role="user", content=text
-        )
-        assistant = await messages.insert(
-            conn,
-            chat_id=chat_id,
-            website_id=website_id,
-            role="assistant",
-            content="",
-            status="streaming",
-        )
-        await chats.touch(conn, chat_id)
-    async with ctx.service_db() as conn:  # model settings are owner-only columns
-        site = (await websites.by_ids(conn, [website_id], owner_view=True))[0]
+    # The question is embedded (in a thread) while its rows are written.
+    embedding = asyncio.ensure_future(embed_query(state.embedder, text))
+    embedding.add_done_callback(_retrieve)
+    try:
+        async with ctx.db() as conn:
+            website_id: uuid.UUID = (await require_chat(conn, chat_id))["website_id"]
+            if not isinstance(caller, Visitor):
+                await state.limits.check(ctx.client_ip, str(website_id))
+            earlier = await messages.recent(conn, chat_id, 20)
+            await messages.insert(
+                conn, chat_id=chat_id, website_id=website_id, role="user", content=text
+            )
+            assistant = await messages.insert(
+                conn,
+                chat_id=chat_id,
+                website_id=website_id,
+                role="assistant",
+                content="",
+                status="streaming",
+            )
+            await chats.touch(conn, chat_id)
+        async with ctx.service_db() as conn:  # model settings are owner-only columns
+            site = (await websites.by_ids(conn, [website_id], owner_view=True))[0]
+    except BaseException:
+        embedding.cancel()
+        raise
 
     message_id: uuid.UUID = assistant["id"]
     received: list[str] = []
@@ -188,10 +196,10 @@ async def stream_answer(ctx: Context, chat_id: uuid.UUID, message: str) -> Async
     usage: Usage | None = None
     status = "failed"
     try:
-        embedding = await embed_query(state.embedder, text)
+        vector = await embedding
         async with ctx.db(search.HNSW_SETTINGS) as conn:
             found_hits = await hybrid_hits(
-                conn, website_id, embedding, text, settings.answer_sources, Tuning.of(settings)
+                conn, website_id, vector, text, settings.answer_sources, Tuning.of(settings)
             )
         hits = [
             h
@@ -245,6 +253,13 @@ async def stream_answer(ctx: Context, chat_id: uuid.UUID, message: str) -> Async
             yield DoneEvent(final)
         else:  # the chat was deleted while the answer streamed: nothing left to show
             yield FailedEvent(message_id, "NOT_FOUND", "The chat was deleted.")
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Mark a background task's error as seen: it is raised where the task is awaited, or
+    the task was abandoned because the answer was refused first."""
+    if not task.cancelled():
+        task.exception()
 
 
 async def one_by_one(stream: AsyncIterator[Delta | Usage]) -> AsyncIterator[list[Delta | Usage]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from typing import Any, Literal, cast
 
 import asyncpg
@@ -46,6 +46,15 @@ async def create_pool(dsn: str, *, min_size: int, max_size: int) -> asyncpg.Pool
 SERVICE_CLAIMS = {"role": "service_role"}
 
 
+def _literal(value: str) -> str:
+    """A string constant for a simple-protocol statement, whatever standard_conforming_strings
+    says: an escape string with backslashes and quotes doubled. Values are our own setting
+    names and values and JSON claims, which never hold a NUL byte."""
+    if "\x00" in value:
+        raise ValueError("a setting cannot hold a NUL byte")
+    return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
 class Database:
     """Owns the pool; hands out transactions that run as a Supabase role with JWT claims."""
 
@@ -66,17 +75,25 @@ class Database:
         query that forgets a tenant filter still cannot read another tenant's rows.
         `settings` are further transaction-local settings, set in the same round trip.
         """
-        names = ["role", "request.jwt.claims", *(settings or {})]
-        values = [role, json.dumps(dict(claims)), *(settings or {}).values()]
+        local = {"role": role, "request.jwt.claims": json.dumps(dict(claims)), **(settings or {})}
+        setters = ", ".join(
+            f"set_config({_literal(name)}, {_literal(value)}, true)"
+            for name, value in local.items()
+        )
         self.transactions += 1
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "select set_config(name, value, true) from unnest($1::text[], $2::text[]) "
-                "as s(name, value)",
-                names,
-                values,
-            )
-            yield cast(asyncpg.Connection, conn)
+        async with self.pool.acquire() as pooled:
+            conn = cast(asyncpg.Connection, pooled)
+            # One round trip opens the transaction and sets it up (a simple-protocol
+            # statement may hold several commands; a parameterized one may not).
+            await conn.execute(f"begin; select {setters}")
+            try:
+                yield conn
+            except BaseException:
+                if conn.is_in_transaction() and not conn.is_closed():
+                    with suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                        await conn.execute("rollback")
+                raise
+            await conn.execute("commit")
 
     def service(
         self, settings: Mapping[str, str] | None = None

@@ -168,3 +168,34 @@ async def test_a_pooled_connection_keeps_no_role_or_claims_after_its_transaction
             assert await conn.fetchval("select current_user") != "anon"
     finally:
         await db.close()
+
+
+async def test_claims_reach_postgres_verbatim_and_a_failed_transaction_is_rolled_back(
+    pg_dsn: str,
+) -> None:
+    """Claims are set in the same round trip as `begin`, as string constants: quotes,
+    backslashes and other text in a token's claims must arrive unchanged and inert."""
+    from database.pool import Database, create_pool
+
+    db = Database(await create_pool(pg_dsn, min_size=1, max_size=1))
+    claims = {
+        "sub": str(uuid.uuid4()),
+        "role": "anon",
+        "name": "O'Brien \\'; drop table public.websites; -- \\\\ \n \u00e9 $$",
+    }
+    try:
+        async with db.session("anon", claims, {"hnsw.ef_search": "77"}) as conn:
+            assert json.loads(await conn.fetchval("select current_setting('request.jwt.claims')"))
+            got = await conn.fetchval("select auth.jwt() ->> 'name'")
+            assert got == claims["name"]
+            assert await conn.fetchval("select current_setting('hnsw.ef_search')") == "77"
+        with pytest.raises(asyncpg.UndefinedTableError):
+            async with db.service() as conn:
+                await conn.execute("select set_config('askbase.probe', 'kept?', false)")
+                await conn.execute("select * from no_such_table")
+        async with db.pool.acquire() as conn:  # the same connection: max_size=1
+            assert not conn.is_in_transaction()
+            assert await conn.fetchval("select to_regclass('public.websites')") is not None
+            assert not await conn.fetchval("select current_setting('askbase.probe', true)")
+    finally:
+        await db.close()
