@@ -16,7 +16,7 @@ from app.embedder_check import adopt_or_check
 from app.events import Events
 from app.ingest.worker import Ingestion, Worker
 from app.metrics import Metrics
-from app.providers.embeddings import WordPieceCounter, build_embedder
+from app.providers.embeddings import QueryCache, WordPieceCounter, build_embedder
 from app.ratelimit import RateLimits
 from app.settings import Settings
 from app.state import AppState
@@ -60,13 +60,14 @@ async def open_services(
         applied = await apply_migrations(dsn)
         if applied:
             log.info("migrations applied", versions=applied)
-        embedder = await build_embedder(
+        built = await build_embedder(
             provider=settings.embedding_provider,
             model=settings.embedding_model,
             dimensions=settings.embedding_dimensions,
             api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else None,
             base_url=settings.openai_base_url,
         )
+        embedder = QueryCache(built, settings.query_cache_size)
         stack.push_async_callback(embedder.aclose)
         pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
         stack.push_async_callback(pool.close)

@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     embedding_provider: Literal["local", "openai"] = "local"
     embedding_model: str = "text-embedding-3-small"  # with the openai provider
     embedding_dimensions: int | None = Field(None, ge=1, le=16000)
+    query_cache_size: int = Field(2048, ge=0)  # recent questions' vectors kept; 0: none
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
 

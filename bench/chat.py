@@ -7,7 +7,8 @@ process, over real WebSockets (graphql-transport-ws).
 
 - ttft: the extractive answerer (no model time), so the time from `subscribe` to the
   first TokenDelta is what the server adds: checks, two message rows, the query
-  embedding, hybrid retrieval, SourcesFound. At 1, 10 and 50 concurrent chats.
+  embedding, hybrid retrieval, SourcesFound. At 1, 10 and 50 concurrent chats, each
+  with a question of its own; and 50 asking the same question (its vector is cached).
 - relay: an OpenAI-compatible peer in this process streams N tokens as fast as it can;
   tokens/s through chatStream vs a bare Starlette WebSocket endpoint (same process
   kind, uvicorn) that relays the same peer's stream with the same SDK.
@@ -215,21 +216,34 @@ async def setup(url: str) -> Client:
 
 
 async def ttft(url: str) -> dict[str, Any]:
+    """Every question is new (the server keeps recent questions' vectors), except in
+    `repeated_question_50`: 50 visitors clicking the same suggested question."""
     client = await setup(url)
     results: dict[str, Any] = {}
+    asked = iter(range(1_000_000))
+
+    def question() -> str:
+        return f"How long do refunds take? ({next(asked)})"
+
     async with httpx.AsyncClient(base_url=url, timeout=60) as http:
         for _ in range(5):  # warm-up
-            await client.ask(await client.chat(http), "How long do refunds take?")
-        for concurrency in (1, 10, 50):
+            await client.ask(await client.chat(http), question())
+        for name, concurrency, same in (
+            ("concurrency_1", 1, False),
+            ("concurrency_10", 10, False),
+            ("concurrency_50", 50, False),
+            ("repeated_question_50", 50, True),
+        ):
             rounds = max(3, 200 // concurrency)
             firsts: list[float] = []
             for _ in range(rounds):
                 chats = [await client.chat(http) for _ in range(concurrency)]
+                texts = ["How long do refunds take?"] * concurrency if same else None
                 got = await asyncio.gather(
-                    *(client.ask(c, "How long do refunds take?") for c in chats)
+                    *(client.ask(c, texts[i] if texts else question()) for i, c in enumerate(chats))
                 )
                 firsts += [g[0] for g in got]
-            results[f"concurrency_{concurrency}"] = {**percentiles(firsts), "answers": len(firsts)}
+            results[name] = {**percentiles(firsts), "answers": len(firsts)}
     return results
 
 

@@ -22,6 +22,8 @@ from app.providers.embeddings import (
     LOCAL_MODEL_NAME,
     EmbeddingUnavailable,
     LocalEmbedder,
+    OpenAIEmbedder,
+    QueryCache,
     local_model_files,
 )
 from app.services import open_services
@@ -191,3 +193,66 @@ async def test_concurrent_questions_are_embedded_together_and_unchanged() -> Non
     assert sum(sizes) == 20 and len(sizes) <= 2  # the first alone, the rest as one batch
     for single, batched in zip(alone, together[:3], strict=True):
         assert np.allclose(single, batched[0], atol=1e-4)
+
+
+async def test_repeated_questions_are_embedded_once() -> None:
+    local = LocalEmbedder()
+    inferences: list[list[str]] = []
+    inference = local.embed_sync
+
+    def counted(texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        inferences.append(list(texts))
+        return inference(texts)
+
+    local.embed_sync = counted  # type: ignore[method-assign]
+    cache = QueryCache(local, size=2)
+    assert (cache.name, cache.dimension) == (local.name, local.dimension)
+    question = "Which file formats can I upload?"
+    first = await cache.embed([question], "query")
+    together = await asyncio.gather(*(cache.embed([question], "query") for _ in range(10)))
+    assert inferences == [[question]] and cache.hits == 10
+    assert all(np.array_equal(first, v) for v in together)
+    assert np.allclose(first, await local.embed([question], "query"), atol=1e-6)
+
+    # Passages and batches are never cached.
+    await cache.embed([question], "passage")
+    await cache.embed([question, "another"], "query")
+    assert len(inferences) == 4 and cache.hits == 10
+
+    # The least recently used question goes first.
+    await cache.embed(["second question"], "query")
+    await cache.embed([question], "query")  # a hit: now the most recent
+    await cache.embed(["third question"], "query")  # evicts "second question"
+    count = len(inferences)
+    await cache.embed([question], "query")
+    await cache.embed(["second question"], "query")
+    assert len(inferences) == count + 1 and inferences[-1] == ["second question"]
+
+
+async def test_a_question_whose_caller_left_is_still_answered_for_the_others() -> None:
+    cache = QueryCache(LocalEmbedder(), size=8)
+    leaving = asyncio.ensure_future(cache.embed(["opening hours?"], "query"))
+    staying = asyncio.ensure_future(cache.embed(["opening hours?"], "query"))
+    await asyncio.sleep(0)
+    leaving.cancel()
+    assert (await staying).shape == (1, 384)
+    assert leaving.cancelled()
+
+
+async def test_a_failed_question_embedding_is_not_kept() -> None:
+    """The embedding server is down for the first question, then back: the cache must
+    ask again rather than keep the failure. Real failures come from a port nobody
+    listens on; the recovery is a second, working embedder behind the same cache."""
+    closed = free_socket()  # bound, never listening: connections are refused
+    port = closed.getsockname()[1]
+    down = OpenAIEmbedder(
+        model="m", api_key="x", base_url=f"http://127.0.0.1:{port}/v1", dimension=384
+    )
+    cache = QueryCache(down, size=8)
+    with pytest.raises(EmbeddingUnavailable):
+        await cache.embed(["opening hours?"], "query")
+    cache.inner = LocalEmbedder()
+    assert (await cache.embed(["opening hours?"], "query")).shape == (1, 384)
+    assert cache.hits == 0
+    await down.aclose()
+    closed.close()

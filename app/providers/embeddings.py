@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import cached_property
 from importlib import resources
@@ -32,8 +33,11 @@ _TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f4115
 
 
 class Embedder(Protocol):
-    name: str
-    dimension: int
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
 
     async def embed(self, texts: Sequence[str], kind: Kind = "passage") -> Vectors: ...
 
@@ -115,6 +119,7 @@ class LocalEmbedder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = ort.InferenceSession(
             str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
         )
@@ -238,6 +243,59 @@ class OpenAIEmbedder:
     async def probe_dimension(self) -> int:
         response = await self.client.embeddings.create(model=self.model, input=["dimension probe"])
         return len(response.data[0].embedding)
+
+
+class QueryCache:
+    """An embedder that keeps the vectors of recent questions, by their exact text.
+
+    Visitors send the same questions again and again (the widget's suggested questions);
+    each is embedded once, and identical questions arriving together share one inference.
+    Passages and batches go straight to the embedder. A failed embedding is not kept.
+    """
+
+    def __init__(self, inner: Embedder, size: int) -> None:
+        self.inner = inner
+        self.size = size
+        self.hits = 0
+        self._vectors: OrderedDict[str, asyncio.Future[npt.NDArray[np.float32]]] = OrderedDict()
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    async def embed(self, texts: Sequence[str], kind: Kind = "passage") -> Vectors:
+        if kind != "query" or len(texts) != 1 or self.size <= 0:
+            return await self.inner.embed(texts, kind)
+        text = texts[0]
+        future = self._vectors.get(text)
+        if future is None:
+            future = asyncio.ensure_future(self._one(text))
+            future.add_done_callback(lambda done: self._forget_failed(text, done))
+            self._vectors[text] = future
+            if len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        else:
+            self.hits += 1
+            self._vectors.move_to_end(text)
+        # Shielded: one caller going away must not cancel the others' shared inference.
+        return (await asyncio.shield(future))[None, :]
+
+    async def _one(self, text: str) -> npt.NDArray[np.float32]:
+        vector: npt.NDArray[np.float32] = (await self.inner.embed([text], "query"))[0]
+        vector.setflags(write=False)  # shared by every caller of this question
+        return vector
+
+    def _forget_failed(self, text: str, future: asyncio.Future[npt.NDArray[np.float32]]) -> None:
+        failed = future.cancelled() or future.exception() is not None
+        if failed and self._vectors.get(text) is future:
+            del self._vectors[text]
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 async def build_embedder(
