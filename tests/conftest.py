@@ -308,3 +308,13 @@ async def visitor_session(api: Api, website_id: str, origin: str = ORIGIN) -> di
     data = await api.data(START_SESSION, {"id": website_id}, origin=origin)
     session: dict[str, Any] = data["startSession"]
     return session
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """llama_cpp opens os.devnull twice when imported and never closes it, which the
+    interpreter reports as a ResourceWarning at exit; close them once the tests are over."""
+    utils = sys.modules.get("llama_cpp._utils")
+    for name in ("outnull_file", "errnull_file"):
+        file = getattr(utils, name, None)
+        if file is not None:
+            file.close()
