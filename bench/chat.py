@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import socket
 import sys
@@ -215,15 +216,18 @@ async def setup(url: str) -> Client:
     return Client(url, owner, website)
 
 
+REPEATED = "How long do refunds take?"
+
+
 async def ttft(url: str) -> dict[str, Any]:
     """Every question is new (the server keeps recent questions' vectors), except in
     `repeated_question_50`: 50 visitors clicking the same suggested question."""
     client = await setup(url)
     results: dict[str, Any] = {}
-    asked = iter(range(1_000_000))
+    asked = itertools.count()
 
     def question() -> str:
-        return f"How long do refunds take? ({next(asked)})"
+        return f"{REPEATED} ({next(asked)})"
 
     async with httpx.AsyncClient(base_url=url, timeout=60) as http:
         for _ in range(5):  # warm-up
@@ -238,9 +242,8 @@ async def ttft(url: str) -> dict[str, Any]:
             firsts: list[float] = []
             for _ in range(rounds):
                 chats = [await client.chat(http) for _ in range(concurrency)]
-                texts = ["How long do refunds take?"] * concurrency if same else None
                 got = await asyncio.gather(
-                    *(client.ask(c, texts[i] if texts else question()) for i, c in enumerate(chats))
+                    *(client.ask(c, REPEATED if same else question()) for c in chats)
                 )
                 firsts += [g[0] for g in got]
             results[name] = {**percentiles(firsts), "answers": len(firsts)}

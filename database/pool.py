@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Literal, cast
 
 import asyncpg
@@ -84,15 +84,10 @@ class Database:
         async with self.pool.acquire() as pooled:
             conn = cast(asyncpg.Connection, pooled)
             # One round trip opens the transaction and sets it up (a simple-protocol
-            # statement may hold several commands; a parameterized one may not).
+            # statement may hold several commands; a parameterized one may not). When the
+            # body raises, the commit is skipped and `_release` rolls back.
             await conn.execute(f"begin; select {setters}")
-            try:
-                yield conn
-            except BaseException:
-                if conn.is_in_transaction() and not conn.is_closed():
-                    with suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                        await conn.execute("rollback")
-                raise
+            yield conn
             await conn.execute("commit")
 
     def service(
