@@ -9,12 +9,17 @@
 FROM python:3.11-slim AS build
 WORKDIR /src
 RUN python -m venv /opt/askbase
-COPY pyproject.toml README.md ./
+# The dependencies exactly as locked (hashes checked), then askbase itself without them.
+COPY requirements.lock ./
+RUN /opt/askbase/bin/pip install --no-cache-dir --require-hashes --no-deps -r requirements.lock
+COPY pyproject.toml README.md WIDGET_INTEGRATION.md ./
+COPY askbase ./askbase
 COPY app ./app
 COPY schema ./schema
 COPY resolvers ./resolvers
 COPY database ./database
-RUN /opt/askbase/bin/pip install --no-cache-dir .
+COPY widget ./widget
+RUN /opt/askbase/bin/pip install --no-cache-dir --no-deps .
 
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --home-dir /home/askbase --create-home askbase

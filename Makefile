@@ -1,20 +1,27 @@
-# CI runs .ci/run: `make install-test`, the LLM peer of tests/test_llm_peer.py, `make test`.
+# CI runs .ci/run: the quick start on a clean clone first, then its peers and `make test`.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
+# Exactly what CI tested: every package pinned with its hashes (make lock writes them).
+LOCK      := requirements.lock
+TEST_LOCK := requirements-test.lock
+COMPILE   := $(BIN)/uv pip compile pyproject.toml --generate-hashes --universal \
+             --python-version 3.11 --quiet
 
-.PHONY: install install-test serve test lint typecheck unit schema clean
+.PHONY: install install-test serve test lint typecheck unit schema lock upgrade clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("askbase needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+$(VENV)/.installed: $(LOCK) pyproject.toml | $(BIN)/python
+	$(PIP) install --require-hashes --no-deps -r $(LOCK)
+	$(PIP) install --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+$(VENV)/.installed-test: $(TEST_LOCK) $(VENV)/.installed
+	$(PIP) install --require-hashes --no-deps -r $(TEST_LOCK)
 	touch $@
 
 install: $(VENV)/.installed
@@ -24,9 +31,21 @@ install-test: $(VENV)/.installed-test
 serve: install
 	$(BIN)/askbase serve
 
+# Re-resolve the lock files after a change to pyproject.toml; pins that still fit stay.
+lock: $(VENV)/.installed-test
+	$(COMPILE) -o $(LOCK)
+	$(COMPILE) --extra test -o $(TEST_LOCK)
+
+# Move every pin to the newest release that pyproject.toml allows (or one package:
+# make upgrade PACKAGE=openai), then run `make install-test test` before committing.
+upgrade: $(VENV)/.installed-test
+	$(COMPILE) $(if $(PACKAGE),--upgrade-package $(PACKAGE),--upgrade) -o $(LOCK)
+	$(COMPILE) --extra test $(if $(PACKAGE),--upgrade-package $(PACKAGE),--upgrade) -o $(TEST_LOCK)
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/deptry .
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy

@@ -22,11 +22,11 @@ from typing import Any
 import asyncpg
 import structlog
 
-from app.auth import Visitor
-from app.chats import require_chat
-from app.context import Context
-from app.errors import AppError
-from app.providers.llm import (
+from askbase.app.auth import Visitor
+from askbase.app.chats import require_chat
+from askbase.app.context import Context
+from askbase.app.errors import AppError
+from askbase.app.providers.llm import (
     CHARS_PER_TOKEN,
     ChatModel,
     Delta,
@@ -39,10 +39,10 @@ from app.providers.llm import (
     Turn,
     Usage,
 )
-from app.search import Hit, Tuning, embed_query, hybrid_hits
-from app.settings import Settings
-from app.validation import message_content
-from database import chats, messages, search, websites
+from askbase.app.search import Hit, Tuning, embed_query, hybrid_hits
+from askbase.app.settings import Settings
+from askbase.app.validation import message_content
+from askbase.database import chats, messages, search, websites
 
 log = structlog.get_logger("askbase.answer")
 

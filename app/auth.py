@@ -20,8 +20,8 @@ from typing import Any
 
 import jwt
 
-from app.errors import Unauthenticated
-from app.settings import Settings
+from askbase.app.errors import Unauthenticated
+from askbase.app.settings import Settings
 
 VISITOR_AUDIENCE = "askbase-visitor"
 ISSUER = "askbase"

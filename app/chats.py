@@ -7,12 +7,12 @@ from datetime import datetime
 
 import asyncpg
 
-from app.auth import Visitor
-from app.context import Context
-from app.errors import BadUserInput, Forbidden, NotFound
-from app.pagination import Page, check_first, decode_cursor, make_page
-from app.validation import ChatCreate, message_content, validated
-from database import chats, messages, websites
+from askbase.app.auth import Visitor
+from askbase.app.context import Context
+from askbase.app.errors import BadUserInput, Forbidden, NotFound
+from askbase.app.pagination import Page, check_first, decode_cursor, make_page
+from askbase.app.validation import ChatCreate, message_content, validated
+from askbase.database import chats, messages, websites
 
 
 async def _require_website(ctx: Context, conn: asyncpg.Connection, website_id: uuid.UUID) -> None:

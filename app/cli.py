@@ -8,7 +8,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from app.settings import ConfigError, Settings, load_settings
+from askbase.app.settings import ConfigError, Settings, load_settings
 
 
 def _settings() -> Settings:
@@ -20,12 +20,36 @@ def _settings() -> Settings:
         raise SystemExit(2) from None
 
 
-def serve(args: argparse.Namespace) -> int:
+def _migrate(dsn: str) -> list[str] | None:
+    """Check and migrate the database; on failure print one readable line, return None."""
+    import asyncpg
 
-    from app.logging import configure_logging
-    from app.main import server
+    from askbase.app.services import apply_migrations
+    from askbase.database.migrate import MigrationError
+    from askbase.database.preflight import DatabaseSetupError
+
+    try:
+        return asyncio.run(apply_migrations(dsn))
+    except (DatabaseSetupError, MigrationError) as error:
+        print(f"askbase: {error}", file=sys.stderr)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
+        print(f"askbase: cannot use the database at DATABASE_URL: {reason}", file=sys.stderr)
+    return None
+
+
+def serve(args: argparse.Namespace) -> int:
+    from askbase.app.logging import configure_logging
+    from askbase.app.main import server
 
     settings = _settings()
+    # A configured database is checked before the server starts, so that a database that
+    # cannot host askbase is one readable line (the embedded one is set up by askbase).
+    if (
+        settings.database_url is not None
+        and _migrate(settings.database_url.get_secret_value()) is None
+    ):
+        return 1
     configure_logging(json=settings.log_json, level=settings.log_level)
     host = args.host or settings.host
     port = args.port or settings.port
@@ -36,26 +60,29 @@ def serve(args: argparse.Namespace) -> int:
     print(f"askbase: database: {where}", file=sys.stderr)
     if settings.development:
         print(f"askbase: GraphiQL at http://{host}:{port}/graphql", file=sys.stderr)
-    server(settings, host=host, port=port).run()
-    return 0
+    running = server(settings, host=host, port=port)
+    running.run()
+    return 0 if running.started else 1
 
 
 def migrate(args: argparse.Namespace) -> int:
-    from app.services import apply_migrations, database
+    from askbase.app.services import database
 
     settings = _settings()
     dsn, embedded = database(settings)
     try:
-        applied = asyncio.run(apply_migrations(dsn))
+        applied = _migrate(dsn)
     finally:
         if embedded is not None:
             embedded.release()
+    if applied is None:
+        return 1
     print(f"applied: {', '.join(applied)}" if applied else "database is up to date")
     return 0
 
 
 def token(args: argparse.Namespace) -> int:
-    from app.auth import load_keys, mint_owner_token
+    from askbase.app.auth import load_keys, mint_owner_token
 
     settings = _settings()
     keys = load_keys(settings)
@@ -75,8 +102,8 @@ def token(args: argparse.Namespace) -> int:
 
 
 def worker(args: argparse.Namespace) -> int:
-    from app.commands import run_worker
-    from app.logging import configure_logging
+    from askbase.app.commands import run_worker
+    from askbase.app.logging import configure_logging
 
     settings = _settings()
     configure_logging(json=settings.log_json, level=settings.log_level)
@@ -87,8 +114,8 @@ def worker(args: argparse.Namespace) -> int:
 def ingest(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from app.commands import ingest_paths
-    from app.logging import configure_logging
+    from askbase.app.commands import ingest_paths
+    from askbase.app.logging import configure_logging
 
     settings = _settings()
     configure_logging(json=settings.log_json, level="WARNING")
@@ -118,8 +145,8 @@ def ingest(args: argparse.Namespace) -> int:
 def reindex(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from app.commands import reindex as run_reindex
-    from app.logging import configure_logging
+    from askbase.app.commands import reindex as run_reindex
+    from askbase.app.logging import configure_logging
 
     settings = _settings()
     configure_logging(json=settings.log_json, level="WARNING")
@@ -129,7 +156,7 @@ def reindex(args: argparse.Namespace) -> int:
 
 
 def export_schema(args: argparse.Namespace) -> int:
-    from schema.build import export_sdl
+    from askbase.schema.build import export_sdl
 
     sdl = export_sdl()
     if args.output:

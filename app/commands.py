@@ -13,12 +13,12 @@ import structlog
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from app.documents import create as create_document
-from app.ingest.chunk import embedding_text
-from app.ingest.detect import UnsupportedFile, detect
-from app.services import open_services
-from app.settings import Settings
-from database import chunks, documents, embedding_settings, websites
+from askbase.app.documents import create as create_document
+from askbase.app.ingest.chunk import embedding_text
+from askbase.app.ingest.detect import UnsupportedFile, detect
+from askbase.app.services import open_services
+from askbase.app.settings import Settings
+from askbase.database import chunks, documents, embedding_settings, websites
 
 log = structlog.get_logger("askbase")
 

@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from app.auth import Anonymous, Owner, Principal, Visitor, db_role, origin_allowed
-from app.errors import Forbidden, Unauthenticated
-from app.state import AppState
-from database import websites
+from askbase.app.auth import Anonymous, Owner, Principal, Visitor, db_role, origin_allowed
+from askbase.app.errors import Forbidden, Unauthenticated
+from askbase.app.state import AppState
+from askbase.database import websites
 
 _operation_cache: ContextVar[dict[str, Any] | None] = ContextVar("operation_cache", default=None)
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import structlog
 
-from app.documents import create
-from app.ingest.detect import detect
-from app.state import AppState
-from database import documents
+from askbase.app.documents import create
+from askbase.app.ingest.detect import detect
+from askbase.app.state import AppState
+from askbase.database import documents
 
 log = structlog.get_logger("askbase.demo")
 

@@ -9,13 +9,13 @@ from contextlib import AbstractAsyncContextManager
 
 import asyncpg
 
-from app.context import Context
-from app.errors import BadUserInput, NotFound, PayloadTooLarge, Unavailable
-from app.ingest.detect import UnsupportedFile, detect
-from app.pagination import Page, check_first, decode_cursor, make_page
-from app.state import AppState
-from app.storage import StorageUnavailable, object_path
-from database import documents, jobs, websites
+from askbase.app.context import Context
+from askbase.app.errors import BadUserInput, NotFound, PayloadTooLarge, Unavailable
+from askbase.app.ingest.detect import UnsupportedFile, detect
+from askbase.app.pagination import Page, check_first, decode_cursor, make_page
+from askbase.app.state import AppState
+from askbase.app.storage import StorageUnavailable, object_path
+from askbase.database import documents, jobs, websites
 
 
 async def get(ctx: Context, document_id: uuid.UUID) -> asyncpg.Record | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from app.providers.embeddings import Embedder
-from database import chunks, embedding_settings
+from askbase.app.providers.embeddings import Embedder
+from askbase.database import chunks, embedding_settings
 
 
 class EmbedderMismatch(RuntimeError):

@@ -23,14 +23,21 @@ log = structlog.get_logger("askbase.events")
 
 
 class Events:
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, *, listen: bool = True) -> None:
+        """`listen=False` behind a transaction-mode pooler, where a LISTEN is lost with
+        its transaction: nothing is announced, and waiters poll every `poll_seconds`."""
         self.dsn = dsn
+        self.listen = listen
+        self.poll_seconds = 5.0 if listen else 1.0  # workers' wait between empty claims
+        self.recheck_seconds = 30.0 if listen else 1.0  # a watched document is re-read
         self.jobs_available = asyncio.Event()
         self._subscribers: dict[uuid.UUID, set[asyncio.Queue[str]]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
 
     async def start(self) -> None:
+        if not self.listen:
+            return
         self._task = asyncio.create_task(self._run(), name="askbase-listener")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._connected.wait(), timeout=10)

@@ -11,8 +11,8 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.state import AppState
-from database import documents
+from askbase.app.state import AppState
+from askbase.database import documents
 
 
 def _signature(key: bytes, document_id: uuid.UUID, expires: int) -> str:

@@ -7,7 +7,7 @@ import json
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.logging import request_id_var
+from askbase.app.logging import request_id_var
 
 
 def error_body(message: str, code: str, **extensions: object) -> bytes:

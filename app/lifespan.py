@@ -11,11 +11,11 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from app.demo import DEMO_OWNER, ensure_demo, local_origins
-from app.services import open_services
-from app.settings import Settings
-from app.state import AppState
-from app.tracing import Tracing, tracing_requested
+from askbase.app.demo import DEMO_OWNER, ensure_demo, local_origins
+from askbase.app.services import open_services
+from askbase.app.settings import Settings
+from askbase.app.state import AppState
+from askbase.app.tracing import Tracing, tracing_requested
 
 
 async def with_demo(state: AppState, settings: Settings) -> AppState:

@@ -12,7 +12,7 @@ from contextvars import ContextVar
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.metrics import route_label
+from askbase.app.metrics import route_label
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")

@@ -24,24 +24,24 @@ from strawberry.subscriptions import (
     GRAPHQL_WS_PROTOCOL,
 )
 
-from app.context import Context
-from app.errors import AppError, is_outage
-from app.files import serve_file
-from app.http import (
+from askbase.app.context import Context
+from askbase.app.errors import AppError, is_outage
+from askbase.app.files import serve_file
+from askbase.app.http import (
     BodyLimitMiddleware,
     as_graphql_response,
     send_error,
     wants_graphql_response,
 )
-from app.lifespan import make_lifespan
-from app.logging import RequestIdMiddleware
-from app.metrics import metrics_endpoint
-from app.settings import Settings
-from app.shutdown import AskbaseServer
-from app.state import AppState
-from app.tracing import tracing_requested
-from app.widget import demo_page, widget_script
-from schema.build import build_schema
+from askbase.app.lifespan import make_lifespan
+from askbase.app.logging import RequestIdMiddleware
+from askbase.app.metrics import metrics_endpoint
+from askbase.app.settings import Settings
+from askbase.app.shutdown import AskbaseServer
+from askbase.app.state import AppState
+from askbase.app.tracing import tracing_requested
+from askbase.app.widget import demo_page, widget_script
+from askbase.schema.build import build_schema
 
 log = structlog.get_logger("askbase")
 

@@ -22,10 +22,10 @@ from prometheus_client import (
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from database import jobs
+from askbase.database import jobs
 
 if TYPE_CHECKING:
-    from app.state import AppState
+    from askbase.app.state import AppState
 
 ROUTES = ("/graphql", "/graphql/upload", "/health", "/health/db", "/metrics", "/demo")
 MAX_OPERATION_NAMES = 200

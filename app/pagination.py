@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from app.errors import BadUserInput
+from askbase.app.errors import BadUserInput
 
 T = TypeVar("T")
 MAX_PAGE = 100

@@ -10,8 +10,8 @@ from typing import Protocol
 import asyncpg
 from aiolimiter import AsyncLimiter
 
-from app.errors import RateLimited
-from database import ratelimits
+from askbase.app.errors import RateLimited
+from askbase.database import ratelimits
 
 
 def limited(per_minute: float) -> RateLimited:

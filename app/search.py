@@ -10,12 +10,12 @@ import asyncpg
 import numpy as np
 import numpy.typing as npt
 
-from app.auth import Visitor
-from app.context import Context
-from app.errors import BadUserInput, Forbidden, NotFound, Unavailable
-from app.providers.embeddings import Embedder, EmbeddingUnavailable
-from app.settings import Settings
-from database import search, websites
+from askbase.app.auth import Visitor
+from askbase.app.context import Context
+from askbase.app.errors import BadUserInput, Forbidden, NotFound, Unavailable
+from askbase.app.providers.embeddings import Embedder, EmbeddingUnavailable
+from askbase.app.settings import Settings
+from askbase.database import search, websites
 
 SNIPPET_CHARS = 320
 MAX_LIMIT = 20

@@ -10,20 +10,20 @@ from importlib.metadata import version
 import asyncpg
 import structlog
 
-from app.answer import build_model
-from app.auth import TokenVerifier, load_keys
-from app.embedder_check import adopt_or_check
-from app.events import Events
-from app.ingest.worker import Ingestion, Worker
-from app.metrics import Metrics
-from app.providers.embeddings import QueryCache, WordPieceCounter, build_embedder
-from app.ratelimit import RateLimits
-from app.settings import Settings
-from app.state import AppState
-from app.storage import open_store
-from database.embedded import EmbeddedDatabase
-from database.migrate import migrate
-from database.pool import Database, create_pool
+from askbase.app.answer import build_model
+from askbase.app.auth import TokenVerifier, load_keys
+from askbase.app.embedder_check import adopt_or_check
+from askbase.app.events import Events
+from askbase.app.ingest.worker import Ingestion, Worker
+from askbase.app.metrics import Metrics
+from askbase.app.providers.embeddings import QueryCache, WordPieceCounter, build_embedder
+from askbase.app.ratelimit import RateLimits
+from askbase.app.settings import Settings
+from askbase.app.state import AppState
+from askbase.app.storage import open_store
+from askbase.database.embedded import EmbeddedDatabase
+from askbase.database.migrate import migrate
+from askbase.database.pool import Database, create_pool
 
 log = structlog.get_logger("askbase")
 
@@ -37,7 +37,10 @@ def database(settings: Settings) -> tuple[str, EmbeddedDatabase | None]:
 
 
 async def apply_migrations(dsn: str) -> list[str]:
-    conn = await asyncpg.connect(dsn)
+    """Check the database and migrate it. Raises DatabaseSetupError or MigrationError with
+    one readable line, or OSError / asyncpg errors when it cannot be reached."""
+    # No statement cache: safe through a transaction-mode pooler whatever the settings say.
+    conn = await asyncpg.connect(dsn, statement_cache_size=0)
     try:
         return await migrate(conn)
     finally:
@@ -69,13 +72,21 @@ async def open_services(
         )
         embedder = QueryCache(built, settings.query_cache_size)
         stack.push_async_callback(embedder.aclose)
-        pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+        mode = settings.database_pool_mode
+        if mode == "session" and ":6543/" in dsn:
+            log.warning(
+                "port 6543 is Supabase's transaction pooler: if DATABASE_URL points at it, "
+                "set DATABASE_POOL_MODE=transaction"
+            )
+        pool = await create_pool(
+            dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max, mode=mode
+        )
         stack.push_async_callback(pool.close)
         db = Database(pool)
         if check_embedder:
             async with db.service() as conn:
                 await adopt_or_check(conn, embedder)
-        events = Events(dsn)
+        events = Events(dsn, listen=mode == "session")
         await events.start()
         stack.push_async_callback(events.stop)
         keys = load_keys(settings)

@@ -8,10 +8,10 @@ from datetime import datetime
 
 import asyncpg
 
-from app.auth import Visitor, mint_visitor_token, origin_allowed
-from app.context import Context
-from app.errors import Forbidden, NotFound
-from database import websites
+from askbase.app.auth import Visitor, mint_visitor_token, origin_allowed
+from askbase.app.context import Context
+from askbase.app.errors import Forbidden, NotFound
+from askbase.database import websites
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir, alias="ASKBASE_DATA_DIR")
     # widget/ of the source tree; the container image copies it elsewhere and says where.
     widget_dir: Path = Path(__file__).resolve().parents[1] / "widget"
+    # transaction: DATABASE_URL is a transaction-mode pooler (PgBouncer, Supabase's port
+    # 6543): no statements kept prepared, no LISTEN (workers and subscriptions poll).
+    database_pool_mode: Literal["session", "transaction"] = "session"
     db_pool_min: int = Field(1, ge=0)
     db_pool_max: int = Field(10, ge=1)
 

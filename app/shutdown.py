@@ -12,7 +12,7 @@ from typing import Any
 import structlog
 import uvicorn
 
-from app.errors import Unavailable
+from askbase.app.errors import Unavailable
 
 log = structlog.get_logger("askbase.shutdown")
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from app.auth import Keys, TokenVerifier
-from app.events import Events
-from app.ingest.worker import Ingestion
-from app.metrics import Metrics
-from app.providers.embeddings import Embedder
-from app.providers.llm import ChatModel
-from app.ratelimit import RateLimits
-from app.settings import Settings
-from app.shutdown import Drain
-from app.storage import SupabaseStore
-from database.pool import Database
+from askbase.app.auth import Keys, TokenVerifier
+from askbase.app.events import Events
+from askbase.app.ingest.worker import Ingestion
+from askbase.app.metrics import Metrics
+from askbase.app.providers.embeddings import Embedder
+from askbase.app.providers.llm import ChatModel
+from askbase.app.ratelimit import RateLimits
+from askbase.app.settings import Settings
+from askbase.app.shutdown import Drain
+from askbase.app.storage import SupabaseStore
+from askbase.database.pool import Database
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,12 +11,14 @@ document without its file.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import structlog
 
-from app.settings import Settings
+from askbase.app.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
 
 log = structlog.get_logger("askbase.storage")
 
@@ -39,8 +41,14 @@ class SupabaseStore:
 
     @classmethod
     async def connect(cls, url: str, key: str, bucket: str) -> SupabaseStore:
-        from supabase import AsyncClientOptions, acreate_client
-
+        try:
+            import httpx
+            from supabase import AsyncClientOptions, acreate_client
+        except ImportError as error:
+            raise StorageUnavailable(
+                "SUPABASE_URL is set, but the supabase extra is not installed: "
+                "pip install 'askbase[supabase]'"
+            ) from error
         http = httpx.AsyncClient(timeout=httpx.Timeout(60, connect=10))
         try:
             client = await acreate_client(url, key, AsyncClientOptions(httpx_client=http))

@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.errors import BadUserInput
+from askbase.app.errors import BadUserInput
 
 _HOST = re.compile(
     r"^(?=.{1,253}$)(localhost|(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63})$"

@@ -7,11 +7,11 @@ from typing import Any
 
 import asyncpg
 
-from app.context import Context
-from app.errors import BadUserInput, NotFound
-from app.storage import object_path
-from app.validation import WebsiteCreate, WebsiteUpdate
-from database import documents, websites
+from askbase.app.context import Context
+from askbase.app.errors import BadUserInput, NotFound
+from askbase.app.storage import object_path
+from askbase.app.validation import WebsiteCreate, WebsiteUpdate
+from askbase.database import documents, websites
 
 _COLUMNS = ("name", "allowed_origins", "system_prompt", "model", "temperature")
 _SETTINGS = {

@@ -11,7 +11,7 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
-from app.state import AppState
+from askbase.app.state import AppState
 
 WEBSITE_ID_PLACEHOLDER = "__ASKBASE_DEMO_WEBSITE_ID__"
 

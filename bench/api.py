@@ -98,7 +98,10 @@ def askbase_server(
         **(env_overrides or {}),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve"], env=env, cwd=ROOT, stderr=subprocess.DEVNULL
+        [sys.executable, "-m", "askbase.app.cli", "serve"],
+        env=env,
+        cwd=ROOT,
+        stderr=subprocess.DEVNULL,
     )
     if pids is not None:
         pids.append(process.pid)

@@ -51,7 +51,7 @@ from bench.stats import percentiles  # noqa: E402
 STREAM = """
 subscription($c: ID!, $m: String!) {
   chatStream(chatId: $c, message: $m) {
-    __typename ... on TokenDelta { text } ... on ChatFailed { code message }
+    __typename ... on TokenDelta { text } ... on ChatFailed { code detail }
   }
 }"""
 DOC = (

@@ -35,12 +35,12 @@ from rich.console import Console
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.commands import ingest_paths  # noqa: E402
-from app.logging import configure_logging  # noqa: E402
-from app.search import Tuning, embed_query, hybrid_hits  # noqa: E402
-from app.services import open_services  # noqa: E402
-from app.settings import load_settings  # noqa: E402
-from database import search  # noqa: E402
+from askbase.app.commands import ingest_paths  # noqa: E402
+from askbase.app.logging import configure_logging  # noqa: E402
+from askbase.app.search import Tuning, embed_query, hybrid_hits  # noqa: E402
+from askbase.app.services import open_services  # noqa: E402
+from askbase.app.settings import load_settings  # noqa: E402
+from askbase.database import search  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
 QUESTIONS = ROOT / "bench" / "retrieval_questions.json"

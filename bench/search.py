@@ -32,14 +32,14 @@ from pgvector import Vector
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.logging import configure_logging  # noqa: E402
-from app.search import Tuning  # noqa: E402
-from app.services import apply_migrations  # noqa: E402
-from app.settings import load_settings  # noqa: E402
+from askbase.app.logging import configure_logging  # noqa: E402
+from askbase.app.search import Tuning  # noqa: E402
+from askbase.app.services import apply_migrations  # noqa: E402
+from askbase.app.settings import load_settings  # noqa: E402
+from askbase.database import search  # noqa: E402
+from askbase.database.embedded import EmbeddedDatabase  # noqa: E402
+from askbase.database.pool import Database, create_pool  # noqa: E402
 from bench.stats import percentiles  # noqa: E402
-from database import search  # noqa: E402
-from database.embedded import EmbeddedDatabase  # noqa: E402
-from database.pool import Database, create_pool  # noqa: E402
 
 DIM = 384
 

@@ -8,15 +8,34 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Literal, cast
 
 import asyncpg
+import structlog
 from pgvector.asyncpg import register_vector
 
+from askbase.database.preflight import DatabaseSetupError, vector_schema
+
 DbRole = Literal["anon", "authenticated", "service_role"]
+PoolMode = Literal["session", "transaction"]
+log = structlog.get_logger("askbase.database")
+
+# What asyncpg raises when its prepared statements meet a transaction-mode pooler.
+POOLER_ERRORS = (
+    asyncpg.exceptions.InvalidSQLStatementNameError,
+    asyncpg.exceptions.DuplicatePreparedStatementError,
+)
+POOLER_HINT = (
+    "a prepared statement was lost: DATABASE_URL looks like a transaction-mode pooler "
+    "(PgBouncer, Supabase's port 6543); set DATABASE_POOL_MODE=transaction"
+)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-    await register_vector(conn)
+    # pgvector lives in `extensions` on Supabase and in `public` elsewhere.
+    schema = await vector_schema(conn)
+    if schema is None:
+        raise DatabaseSetupError("pgvector is not installed in this database: run askbase migrate")
+    await register_vector(conn, schema=schema)
 
 
 async def _release(conn: asyncpg.Connection) -> None:
@@ -28,15 +47,20 @@ async def _release(conn: asyncpg.Connection) -> None:
         await conn.execute("rollback")
 
 
-async def create_pool(dsn: str, *, min_size: int, max_size: int) -> asyncpg.Pool:
+async def create_pool(
+    dsn: str, *, min_size: int, max_size: int, mode: PoolMode = "session"
+) -> asyncpg.Pool:
+    """`mode="transaction"` behind a transaction-mode pooler (DATABASE_POOL_MODE): a
+    server connection is ours for one transaction only, so no statement is kept prepared
+    across transactions. Nothing else differs: pooled connections carry no session state
+    in either mode."""
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
         reset=_release,
-        # Transaction-mode poolers (Supabase port 6543) cannot keep prepared statements.
-        statement_cache_size=0 if ":6543" in dsn else 100,
+        statement_cache_size=0 if mode == "transaction" else 100,
         command_timeout=30,
     )
     assert pool is not None
@@ -86,9 +110,13 @@ class Database:
             # One round trip opens the transaction and sets it up (a simple-protocol
             # statement may hold several commands; a parameterized one may not). When the
             # body raises, the commit is skipped and `_release` rolls back.
-            await conn.execute(f"begin; select {setters}")
-            yield conn
-            await conn.execute("commit")
+            try:
+                await conn.execute(f"begin; select {setters}")
+                yield conn
+                await conn.execute("commit")
+            except POOLER_ERRORS:
+                log.error(POOLER_HINT)
+                raise
 
     def service(
         self, settings: Mapping[str, str] | None = None

@@ -8,11 +8,11 @@ from typing import Any
 
 import asyncpg
 
-from app import answer, chats
-from app.context import Context
-from app.pagination import Page
-from app.validation import parse_id
-from resolvers.loaders import loaders
+from askbase.app import answer, chats
+from askbase.app.context import Context
+from askbase.app.pagination import Page
+from askbase.app.validation import parse_id
+from askbase.resolvers.loaders import loaders
 
 
 async def chat(ctx: Context, chat_id: str) -> asyncpg.Record | None:

@@ -9,14 +9,13 @@ from typing import Any
 
 import asyncpg
 
-from app import documents, files, search
-from app.context import Context
-from app.errors import BadUserInput, NotFound
-from app.pagination import Page
-from app.validation import parse_id
+from askbase.app import documents, files, search
+from askbase.app.context import Context
+from askbase.app.errors import BadUserInput, NotFound
+from askbase.app.pagination import Page
+from askbase.app.validation import parse_id
 
 TERMINAL = ("ready", "failed")
-RECHECK_SECONDS = 30.0
 
 
 async def document(ctx: Context, document_id: str) -> asyncpg.Record | None:
@@ -79,7 +78,8 @@ async def status_changes(
     """The document now, then again after every status change, until READY or FAILED.
 
     Changes arrive by NOTIFY from whichever instance made them; the document is also
-    re-read every half minute, in case a notice was lost with a connection.
+    re-read every half minute, in case a notice was lost with a connection (every second
+    behind a transaction-mode pooler, where nothing is announced).
     """
     doc_id = parse_id(document_id, "documentId")
     await ctx.owner()
@@ -101,4 +101,6 @@ async def status_changes(
                 return
             notified = ""
             with contextlib.suppress(TimeoutError):
-                notified = await asyncio.wait_for(changes.get(), timeout=RECHECK_SECONDS)
+                notified = await asyncio.wait_for(
+                    changes.get(), timeout=ctx.state.events.recheck_seconds
+                )

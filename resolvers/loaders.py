@@ -11,10 +11,10 @@ from typing import TypeVar
 import asyncpg
 from strawberry.dataloader import DataLoader
 
-from app.auth import Owner
-from app.context import Context, operation_cache
-from app.pagination import Page, check_first, decode_cursor, make_page
-from database import chats, messages, websites
+from askbase.app.auth import Owner
+from askbase.app.context import Context, operation_cache
+from askbase.app.pagination import Page, check_first, decode_cursor, make_page
+from askbase.database import chats, messages, websites
 
 # (parent id, first, after): a page of children per parent.
 PageKey = tuple[uuid.UUID, int | None, str | None]

@@ -6,11 +6,11 @@ from typing import Any
 
 import asyncpg
 
-from app import sessions, websites
-from app.context import Context
-from app.pagination import Page
-from app.validation import WebsiteCreate, WebsiteUpdate, parse_id, validated
-from resolvers.loaders import loaders
+from askbase.app import sessions, websites
+from askbase.app.context import Context
+from askbase.app.pagination import Page
+from askbase.app.validation import WebsiteCreate, WebsiteUpdate, parse_id, validated
+from askbase.resolvers.loaders import loaders
 
 
 async def website(ctx: Context, website_id: str) -> asyncpg.Record | None:

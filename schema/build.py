@@ -20,8 +20,8 @@ from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.printer import print_schema
 
-from schema.errors import AskbaseSchema, ErrorCodes
-from schema.root import Mutation, Query, Subscription
+from askbase.schema.errors import AskbaseSchema, ErrorCodes
+from askbase.schema.root import Mutation, Query, Subscription
 
 
 class ParseOnce(ParserCache):
@@ -82,7 +82,7 @@ def build_schema(
     if not introspection:
         extensions.append(DisableIntrospection)
     if tracing:  # OpenTelemetry spans per operation and resolver (app/tracing.py)
-        from app.tracing import schema_extension
+        from askbase.app.tracing import schema_extension
 
         extensions.append(schema_extension())
     return AskbaseSchema(

@@ -10,10 +10,10 @@ import strawberry
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
-from app.context import Context
-from resolvers import chats, documents, health, websites
-from schema.inputs import CreateWebsiteInput, UpdateWebsiteInput, given
-from schema.types import (
+from askbase.app.context import Context
+from askbase.resolvers import chats, documents, health, websites
+from askbase.schema.inputs import CreateWebsiteInput, UpdateWebsiteInput, given
+from askbase.schema.types import (
     Chat,
     ChatConnection,
     ChatEvent,

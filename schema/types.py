@@ -12,12 +12,12 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from app import answer
-from app.context import Context
-from app.pagination import Page
-from resolvers import chats as chat_resolvers
-from resolvers import documents as document_resolvers
-from resolvers import websites as website_resolvers
+from askbase.app import answer
+from askbase.app.context import Context
+from askbase.app.pagination import Page
+from askbase.resolvers import chats as chat_resolvers
+from askbase.resolvers import documents as document_resolvers
+from askbase.resolvers import websites as website_resolvers
 
 
 @strawberry.enum
@@ -330,7 +330,10 @@ class MessageDone:
 class ChatFailed:
     message_id: strawberry.ID | None
     code: str
-    message: str
+    message: str = strawberry.field(
+        deprecation_reason="Use `detail`: same text, no clash with MessageDone.message."
+    )
+    detail: str
 
 
 ChatEvent = Annotated[
@@ -352,6 +355,7 @@ def chat_event(event: answer.Event) -> SourcesFound | TokenDelta | MessageDone |
         message_id=strawberry.ID(str(event.message_id)) if event.message_id else None,
         code=event.code,
         message=event.message,
+        detail=event.message,
     )
 
 

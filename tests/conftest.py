@@ -23,11 +23,11 @@ import httpx
 import jwt
 import pytest
 
-from app.logging import configure_logging
-from app.main import server as askbase_server
-from app.services import apply_migrations
-from app.settings import load_settings
-from app.state import AppState
+from askbase.app.logging import configure_logging
+from askbase.app.main import server as askbase_server
+from askbase.app.services import apply_migrations
+from askbase.app.settings import load_settings
+from askbase.app.state import AppState
 
 JWT_SECRET = "test-supabase-jwt-secret-" + "0123456789" * 5  # 70 characters
 
@@ -177,7 +177,7 @@ def askbase_process(command: str, data_dir: Path, **env: str) -> Iterator[str]:
     log_path = data_dir / f"{command}.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", command],
+            [sys.executable, "-m", "askbase.app.cli", command],
             cwd=ROOT,
             env=environment,
             stdout=log,

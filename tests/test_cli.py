@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import JWT_SECRET, free_socket
 
-ASKBASE = [sys.executable, "-m", "app.cli"]
+ASKBASE = [sys.executable, "-m", "askbase.app.cli"]
 
 
 def run(

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import asyncpg
 
-from app.services import apply_migrations
+from askbase.app.services import apply_migrations
 from tests import files
 from tests.conftest import JWT_SECRET
 
-ASKBASE = [sys.executable, "-m", "app.cli"]
+ASKBASE = [sys.executable, "-m", "askbase.app.cli"]
 
 
 def env_for(dsn: str, tmp_path: Path) -> dict[str, str]:

@@ -108,7 +108,7 @@ def test_the_images_steps_build_a_server_that_passes_its_healthcheck(
     }
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(
-        [*PYTHON, "-c", "import sys; from app.cli import main; sys.exit(main())", "serve"],
+        [*PYTHON, "-c", "import sys; from askbase.app.cli import main; sys.exit(main())", "serve"],
         cwd=srv,
         env=environment,
         stdout=log,
@@ -125,7 +125,7 @@ def test_the_images_steps_build_a_server_that_passes_its_healthcheck(
         body = httpx.post(url + "/graphql", json={"query": "{ health { ok database version } }"})
         assert body.json()["data"]["health"]["database"] is True
         imported = subprocess.run(
-            [*PYTHON, "-c", "import app; print(app.__file__)"],
+            [*PYTHON, "-c", "import askbase; print(askbase.__file__)"],
             env=environment,
             cwd=srv,
             capture_output=True,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import strawberry
 from structlog.testing import capture_logs
 
-from app.errors import NotFound
-from app.logging import request_id_var
-from schema.errors import AskbaseSchema, ErrorCodes
+from askbase.app.errors import NotFound
+from askbase.app.logging import request_id_var
+from askbase.schema.errors import AskbaseSchema, ErrorCodes
 from tests.conftest import Api, owner_token
 
 

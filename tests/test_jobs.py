@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 import websockets
 
-from app.ingest.worker import Ingestion, Worker, _LostLease, ingest_document
-from app.providers.embeddings import LocalEmbedder, OpenAIEmbedder, WordPieceCounter
-from app.services import apply_migrations
-from app.settings import load_settings
-from database import documents, jobs
-from database.pool import Database, create_pool
+from askbase.app.ingest.worker import Ingestion, Worker, _LostLease, ingest_document
+from askbase.app.providers.embeddings import LocalEmbedder, OpenAIEmbedder, WordPieceCounter
+from askbase.app.services import apply_migrations
+from askbase.app.settings import load_settings
+from askbase.database import documents, jobs
+from askbase.database.pool import Database, create_pool
 from tests.conftest import CREATE_WEBSITE, JWT_SECRET, free_socket, owner_token, running_api
 
 TEXT = "# Returns\n\nItems can be returned within 30 days.\n\n# Shipping\n\nWe ship in 2 days."

@@ -58,7 +58,7 @@ async def test_a_repeated_document_is_validated_once() -> None:
     cache (keyed by the rules) hits for a document it has seen."""
     from strawberry.extensions.validation_cache import _get_validate_cache
 
-    from schema.build import build_schema
+    from askbase.schema.build import build_schema
 
     schema = build_schema()
     cache = _get_validate_cache(512)

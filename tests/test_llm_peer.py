@@ -341,6 +341,8 @@ async def test_deleting_the_chat_mid_answer_ends_with_chat_failed(
         assert deleted["deleteChat"] is True
         rest = await events(ws)
     assert rest[-1]["__typename"] == "ChatFailed" and rest[-1]["code"] == "NOT_FOUND"
+    # `detail` is the text; the deprecated `message` (aliased here) still carries it too.
+    assert rest[-1]["detail"] and rest[-1]["detail"] == rest[-1]["legacy"]
     assert not await admin.fetchval(
         "select count(*) from public.messages where chat_id = $1", uuid.UUID(chat_id)
     )

@@ -150,8 +150,8 @@ async def test_the_memory_backend_limits_each_instance_on_its_own(
 
 
 async def test_drained_buckets_are_swept(pg_dsn: str, admin: asyncpg.Connection) -> None:
-    from app.ratelimit import PostgresLimiter
-    from database.pool import create_pool
+    from askbase.app.ratelimit import PostgresLimiter
+    from askbase.database.pool import create_pool
 
     await admin.execute(
         "insert into rate_limits values ('sweep:old', 3, now() - interval '2 minutes') "

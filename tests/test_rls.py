@@ -151,7 +151,7 @@ async def test_a_pooled_connection_keeps_no_role_or_claims_after_its_transaction
 ) -> None:
     """The pool skips asyncpg's reset query: every setting must be transaction-local, and
     a transaction left open (a cancelled request) is rolled back on release."""
-    from database.pool import Database, create_pool
+    from askbase.database.pool import Database, create_pool
 
     db = Database(await create_pool(pg_dsn, min_size=1, max_size=1))
     try:
@@ -175,7 +175,7 @@ async def test_claims_reach_postgres_verbatim_and_a_failed_transaction_is_rolled
 ) -> None:
     """Claims are set in the same round trip as `begin`, as string constants: quotes,
     backslashes and other text in a token's claims must arrive unchanged and inert."""
-    from database.pool import Database, create_pool
+    from askbase.database.pool import Database, create_pool
 
     db = Database(await create_pool(pg_dsn, min_size=1, max_size=1))
     claims = {

@@ -17,7 +17,7 @@
       ... on SourcesFound { messageId sources { documentId title snippet } }
       ... on TokenDelta { messageId text }
       ... on MessageDone { message { id content status sources { documentId title snippet } } }
-      ... on ChatFailed { code reason: message } } }`,
+      ... on ChatFailed { code detail } } }`,
   };
 
   const STRINGS = {
@@ -736,7 +736,7 @@ font:inherit;color:var(--ab-text);background:var(--ab-bg)}
                 break;
               case "ChatFailed":
                 this.showSources(node, sources);
-                end(null, new GraphQLError(event.reason, event.code));
+                end(null, new GraphQLError(event.detail, event.code));
                 break;
             }
           },

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from app.ingest.parse import Block
+from askbase.app.ingest.parse import Block
 
 Counter = Callable[[Sequence[str]], list[int]]
 SUMMARY_CHARS = 200

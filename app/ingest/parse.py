@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from app.ingest.detect import Format, decode_text
+from askbase.app.ingest.detect import Format, decode_text
 
 BlockKind = Literal["heading", "paragraph", "list", "code", "table"]
 _BLANK_LINES = re.compile(r"\n\s*\n")

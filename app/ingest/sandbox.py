@@ -22,8 +22,8 @@ import sys
 import time
 from typing import Any
 
-from app.ingest.detect import Format
-from app.ingest.parse import Block, ParseError, parse
+from askbase.app.ingest.detect import Format
+from askbase.app.ingest.parse import Block, ParseError, parse
 
 MAX_TEXT_CHARS = 50_000_000  # what a parsed file may hand back
 _HEADER = 8
@@ -118,7 +118,7 @@ class ParserSandbox:
                 helper = self._helper = await asyncio.create_subprocess_exec(
                     sys.executable,
                     "-m",
-                    "app.ingest.sandbox",
+                    "askbase.app.ingest.sandbox",
                     stdin=asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.PIPE,
                 )

@@ -16,16 +16,16 @@ from dataclasses import dataclass, field
 import asyncpg
 import structlog
 
-from app.events import Events
-from app.ingest.chunk import chunk_blocks, chunk_title, document_summary, embedding_text
-from app.ingest.detect import UnsupportedFile, detect
-from app.ingest.parse import ParseError
-from app.ingest.sandbox import ParserSandbox
-from app.providers.embeddings import Embedder, WordPieceCounter
-from app.settings import Settings
-from app.storage import StorageUnavailable, SupabaseStore, object_path
-from database import chunks, documents, jobs
-from database.pool import Database
+from askbase.app.events import Events
+from askbase.app.ingest.chunk import chunk_blocks, chunk_title, document_summary, embedding_text
+from askbase.app.ingest.detect import UnsupportedFile, detect
+from askbase.app.ingest.parse import ParseError
+from askbase.app.ingest.sandbox import ParserSandbox
+from askbase.app.providers.embeddings import Embedder, WordPieceCounter
+from askbase.app.settings import Settings
+from askbase.app.storage import StorageUnavailable, SupabaseStore, object_path
+from askbase.database import chunks, documents, jobs
+from askbase.database.pool import Database
 
 log = structlog.get_logger("askbase.ingest")
 
@@ -112,8 +112,11 @@ class Worker:
         self.events = events
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
-    async def run(self, stop: asyncio.Event, poll_seconds: float = 5.0) -> None:
-        """Work until `stop` is set: take jobs while there are any, then wait for more."""
+    async def run(self, stop: asyncio.Event, poll_seconds: float | None = None) -> None:
+        """Work until `stop` is set: take jobs while there are any, then wait for more
+        (a notice wakes the worker; it looks again every `poll_seconds` regardless)."""
+        if poll_seconds is None:
+            poll_seconds = self.events.poll_seconds if self.events else 5.0
         while not stop.is_set():
             try:
                 worked = await self.run_once()
@@ -197,7 +200,7 @@ class Worker:
 
 def _safe_reason(error: BaseException) -> str:
     """A reason fit for owners to read: the kind of failure, never internal details."""
-    from app.providers.embeddings import EmbeddingUnavailable
+    from askbase.app.providers.embeddings import EmbeddingUnavailable
 
     if isinstance(error, EmbeddingUnavailable):
         return "the embedding service was unavailable"

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-import httpx
-
 Role = Literal["system", "user", "assistant"]
 CHARS_PER_TOKEN = 4  # the token estimate where no tokenizer for the model is at hand
 
@@ -151,7 +149,7 @@ class OpenAIChat:
             raise LLMError("UNAVAILABLE", "The language model did not answer in time.") from error
         except (openai.APIConnectionError, openai.APIStatusError) as error:
             raise LLMError("UNAVAILABLE", "The language model is unavailable.") from error
-        except (openai.APIError, httpx.HTTPError, ValueError) as error:  # a broken stream
+        except (openai.APIError, ValueError) as error:  # a broken stream
             raise LLMError("UNAVAILABLE", "The language model stopped answering.") from error
         # Servers that ignore include_usage (llama.cpp's, some proxies): an estimate of
         # about four characters per token for the prompt, one token per streamed delta.
