@@ -9,7 +9,7 @@ TEST_LOCK := requirements-test.lock
 COMPILE   := $(BIN)/uv pip compile pyproject.toml --generate-hashes --universal \
              --python-version 3.11 --quiet
 
-.PHONY: install install-test serve test lint typecheck unit schema lock upgrade clean
+.PHONY: install install-test serve test lint typecheck unit unit-fast schema lock upgrade clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("askbase needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -46,9 +46,14 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/deptry .
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
+
+# The fast unit tier alone: pure functions, no servers (seconds).
+unit-fast: $(VENV)/.installed-test
+	$(BIN)/pytest -q tests/unit
 
 unit: $(VENV)/.installed-test
 	$(BIN)/pytest

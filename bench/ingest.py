@@ -24,13 +24,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from askbase.app.documents import create  # noqa: E402
-from askbase.app.ingest.chunk import embedding_text  # noqa: E402
-from askbase.app.ingest.detect import detect  # noqa: E402
-from askbase.app.logging import configure_logging  # noqa: E402
-from askbase.app.providers.embeddings import LocalEmbedder  # noqa: E402
-from askbase.app.services import open_services  # noqa: E402
-from askbase.app.settings import load_settings  # noqa: E402
+from askbase.app.core.settings import load_settings  # noqa: E402
+from askbase.app.knowledge.embeddings import LocalEmbedder  # noqa: E402
+from askbase.app.knowledge.ingest.chunk import embedding_text  # noqa: E402
+from askbase.app.knowledge.ingest.detect import detect  # noqa: E402
+from askbase.app.knowledge.library import create  # noqa: E402
+from askbase.app.observability.logging import configure_logging  # noqa: E402
+from askbase.app.runtime.services import open_services  # noqa: E402
 from askbase.database import documents  # noqa: E402
 from bench.retrieval import corpus  # noqa: E402
 

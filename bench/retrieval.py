@@ -35,11 +35,11 @@ from rich.console import Console
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from askbase.app.commands import ingest_paths  # noqa: E402
-from askbase.app.logging import configure_logging  # noqa: E402
-from askbase.app.search import Tuning, embed_query, hybrid_hits  # noqa: E402
-from askbase.app.services import open_services  # noqa: E402
-from askbase.app.settings import load_settings  # noqa: E402
+from askbase.app.cli.commands import ingest_paths  # noqa: E402
+from askbase.app.core.settings import load_settings  # noqa: E402
+from askbase.app.knowledge.retrieval import Tuning, embed_query, hybrid_hits  # noqa: E402
+from askbase.app.observability.logging import configure_logging  # noqa: E402
+from askbase.app.runtime.services import open_services  # noqa: E402
 from askbase.database import search  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"

@@ -32,10 +32,10 @@ from pgvector import Vector
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from askbase.app.logging import configure_logging  # noqa: E402
-from askbase.app.search import Tuning  # noqa: E402
-from askbase.app.services import apply_migrations  # noqa: E402
-from askbase.app.settings import load_settings  # noqa: E402
+from askbase.app.core.settings import load_settings  # noqa: E402
+from askbase.app.knowledge.retrieval import Tuning  # noqa: E402
+from askbase.app.observability.logging import configure_logging  # noqa: E402
+from askbase.app.runtime.services import apply_migrations  # noqa: E402
 from askbase.database import search  # noqa: E402
 from askbase.database.embedded import EmbeddedDatabase  # noqa: E402
 from askbase.database.pool import Database, create_pool  # noqa: E402

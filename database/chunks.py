@@ -100,3 +100,8 @@ async def set_embeddings(
     await conn.executemany(
         "update public.document_chunks set embedding = $2 where id = $1", list(rows)
     )
+
+
+async def count_all(conn: asyncpg.Connection) -> int:
+    total: int = await conn.fetchval("select count(*) from public.document_chunks")
+    return total

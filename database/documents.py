@@ -146,3 +146,13 @@ async def set_status(
         error,
         chunk_count,
     )
+
+
+async def delete_by_filename(
+    conn: asyncpg.Connection, website_id: uuid.UUID, filename: str
+) -> None:
+    await conn.execute(
+        "delete from public.documents where website_id = $1 and filename = $2",
+        website_id,
+        filename,
+    )

@@ -8,16 +8,15 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Literal, cast
 
 import asyncpg
-import structlog
 from pgvector.asyncpg import register_vector
 
 from askbase.database.preflight import DatabaseSetupError, vector_schema
 
 DbRole = Literal["anon", "authenticated", "service_role"]
 PoolMode = Literal["session", "transaction"]
-log = structlog.get_logger("askbase.database")
 
-# What asyncpg raises when its prepared statements meet a transaction-mode pooler.
+# What asyncpg raises when its prepared statements meet a transaction-mode pooler (the
+# logs add POOLER_HINT to any error of these kinds).
 POOLER_ERRORS = (
     asyncpg.exceptions.InvalidSQLStatementNameError,
     asyncpg.exceptions.DuplicatePreparedStatementError,
@@ -39,12 +38,11 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 
 async def _release(conn: asyncpg.Connection) -> None:
-    """Run when a connection goes back to the pool, instead of asyncpg's reset query (one
-    more round trip per transaction). Pooled connections carry no session state: settings
-    are transaction-local, LISTEN runs on a connection of its own, and advisory locks are
-    taken outside the pool; an interrupted transaction is still rolled back."""
-    if conn.is_in_transaction():
-        await conn.execute("rollback")
+    """Run when a connection goes back to the pool, instead of asyncpg's reset query
+    (`RESET ALL`, `UNLISTEN *` and more: one round trip per transaction). asyncpg has
+    already rolled back a transaction left open (a cancelled request) by then. Nothing
+    else needs undoing: settings are transaction-local, LISTEN runs on a connection of
+    its own, and advisory locks are transaction-level or taken outside the pool."""
 
 
 async def create_pool(
@@ -110,13 +108,9 @@ class Database:
             # One round trip opens the transaction and sets it up (a simple-protocol
             # statement may hold several commands; a parameterized one may not). When the
             # body raises, the commit is skipped and `_release` rolls back.
-            try:
-                await conn.execute(f"begin; select {setters}")
-                yield conn
-                await conn.execute("commit")
-            except POOLER_ERRORS:
-                log.error(POOLER_HINT)
-                raise
+            await conn.execute(f"begin; select {setters}")
+            yield conn
+            await conn.execute("commit")
 
     def service(
         self, settings: Mapping[str, str] | None = None

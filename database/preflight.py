@@ -39,7 +39,15 @@ async def check(conn: asyncpg.Connection) -> None:
         select current_user as role,
                has_schema_privilege('public', 'CREATE') as create_in_public,
                has_database_privilege(current_database(), 'CREATE') as create_schemas,
+               current_database() as database,
                to_regnamespace('auth') is not null as has_auth,
+               (select count(*) from pg_catalog.pg_proc p
+                join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+                where n.nspname = 'auth' and p.proname in ('uid', 'role', 'jwt')) = 3
+                 as has_auth_functions,
+               to_regnamespace('auth') is not null
+                 and has_schema_privilege('auth', 'CREATE') as create_in_auth,
+               to_regclass('public.askbase_migrations') is not null as has_versions,
                'extensions' = any(current_schemas(false)) as extensions_on_path,
                exists (select 1 from pg_catalog.pg_available_extensions
                        where name = 'vector') as vector_available,
@@ -54,10 +62,25 @@ async def check(conn: asyncpg.Connection) -> None:
             f'role "{role}" cannot create tables in schema public: as the database owner, '
             f'run `grant usage, create on schema public to "{role}"`'
         )
-    if not facts["has_auth"] and not facts["create_schemas"]:
+    database = facts["database"]
+    shim_pending = not facts["has_versions"] or not await conn.fetchval(
+        "select exists (select 1 from public.askbase_migrations where version = $1)",
+        "000_supabase_shim",
+    )
+    if shim_pending and not facts["create_schemas"]:
+        # The first migration creates the auth schema when it is missing (Supabase
+        # projects have it), and PostgreSQL checks the privilege even when it exists.
+        missing = "the auth schema is missing and " if not facts["has_auth"] else ""
         raise DatabaseSetupError(
-            f'the auth schema is missing and role "{role}" may not create it: as a superuser, '
-            f'run `create schema auth authorization "{role}"` (Supabase projects have it)'
+            f'{missing}role "{role}" may not create schemas in database "{database}", which '
+            f"the first migration needs: as a superuser, run `grant create on database "
+            f'"{database}" to "{role}"`'
+        )
+    if facts["has_auth"] and not facts["has_auth_functions"] and not facts["create_in_auth"]:
+        raise DatabaseSetupError(
+            f'the auth schema lacks auth.uid(), auth.role() or auth.jwt() and role "{role}" '
+            f"may not create them: as a superuser, run `grant create on schema auth to "
+            f'"{role}"` (Supabase projects have these functions)'
         )
     await _check_api_roles(conn, role, bool(facts["can_create_roles"]))
     schema = await vector_schema(conn)

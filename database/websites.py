@@ -94,3 +94,42 @@ async def access_info(conn: asyncpg.Connection, website_id: uuid.UUID) -> asyncp
         "select id, allowed_origins from public.websites where id = $1", website_id
     )
     return row
+
+
+async def id_by_domain(conn: asyncpg.Connection, domain: str) -> uuid.UUID | None:
+    """Any owner's website with this domain (service role: the demo website)."""
+    found: uuid.UUID | None = await conn.fetchval(
+        "select id from public.websites where domain = $1", domain
+    )
+    return found
+
+
+async def insert_for(
+    conn: asyncpg.Connection,
+    owner_id: uuid.UUID,
+    domain: str,
+    name: str,
+    allowed_origins: list[str],
+    settings: dict[str, Any],
+) -> uuid.UUID:
+    """A website for a given owner (service role: the demo website)."""
+    website_id: uuid.UUID = await conn.fetchval(
+        """
+        insert into public.websites (owner_id, domain, name, allowed_origins, settings)
+        values ($1, $2, $3, $4, $5) returning id
+        """,
+        owner_id,
+        domain,
+        name,
+        allowed_origins,
+        settings,
+    )
+    return website_id
+
+
+async def set_allowed_origins(
+    conn: asyncpg.Connection, website_id: uuid.UUID, origins: list[str]
+) -> None:
+    await conn.execute(
+        "update public.websites set allowed_origins = $2 where id = $1", website_id, origins
+    )

@@ -8,27 +8,27 @@ from typing import Any
 
 import asyncpg
 
-from askbase.app import answer, chats
-from askbase.app.context import Context
-from askbase.app.pagination import Page
-from askbase.app.validation import parse_id
+from askbase.app.auth.context import Context
+from askbase.app.chat import answer, conversations
+from askbase.app.core.pagination import Page
+from askbase.app.core.validation import parse_id
 from askbase.resolvers.loaders import loaders
 
 
 async def chat(ctx: Context, chat_id: str) -> asyncpg.Record | None:
-    return await chats.get(ctx, parse_id(chat_id, "id"))
+    return await conversations.get(ctx, parse_id(chat_id, "id"))
 
 
 async def chat_page(
     ctx: Context, website_id: str, first: int | None, after: str | None
 ) -> Page[asyncpg.Record]:
-    return await chats.page(ctx, parse_id(website_id, "websiteId"), first, after)
+    return await conversations.page(ctx, parse_id(website_id, "websiteId"), first, after)
 
 
 async def message_page(
     ctx: Context, chat_id: str, first: int | None, after: str | None
 ) -> Page[asyncpg.Record]:
-    return await chats.message_page(ctx, parse_id(chat_id, "chatId"), first, after)
+    return await conversations.message_page(ctx, parse_id(chat_id, "chatId"), first, after)
 
 
 async def chat_messages(
@@ -40,15 +40,15 @@ async def chat_messages(
 
 
 async def create_chat(ctx: Context, website_id: str, title: str | None) -> asyncpg.Record:
-    return await chats.create(ctx, parse_id(website_id, "websiteId"), title)
+    return await conversations.create(ctx, parse_id(website_id, "websiteId"), title)
 
 
 async def add_message(ctx: Context, chat_id: str, content: str) -> asyncpg.Record:
-    return await chats.add_message(ctx, parse_id(chat_id, "chatId"), content)
+    return await conversations.add_message(ctx, parse_id(chat_id, "chatId"), content)
 
 
 async def delete_chat(ctx: Context, chat_id: str) -> bool:
-    return await chats.delete(ctx, parse_id(chat_id, "id"))
+    return await conversations.delete(ctx, parse_id(chat_id, "id"))
 
 
 def chat_stream(ctx: Context, chat_id: str, message: str) -> AsyncIterator[answer.Event]:
@@ -58,4 +58,4 @@ def chat_stream(ctx: Context, chat_id: str, message: str) -> AsyncIterator[answe
 async def usage(
     ctx: Context, website_id: str, since: datetime | None, until: datetime | None
 ) -> list[asyncpg.Record]:
-    return await chats.usage(ctx, parse_id(website_id, "websiteId"), since, until)
+    return await conversations.usage(ctx, parse_id(website_id, "websiteId"), since, until)

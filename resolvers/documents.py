@@ -9,32 +9,33 @@ from typing import Any
 
 import asyncpg
 
-from askbase.app import documents, files, search
-from askbase.app.context import Context
-from askbase.app.errors import BadUserInput, NotFound
-from askbase.app.pagination import Page
-from askbase.app.validation import parse_id
+from askbase.app.auth.context import Context
+from askbase.app.core.errors import BadUserInput, NotFound
+from askbase.app.core.pagination import Page
+from askbase.app.core.validation import parse_id
+from askbase.app.knowledge import library, retrieval
+from askbase.app.web import downloads
 
 TERMINAL = ("ready", "failed")
 
 
 async def document(ctx: Context, document_id: str) -> asyncpg.Record | None:
-    return await documents.get(ctx, parse_id(document_id, "id"))
+    return await library.get(ctx, parse_id(document_id, "id"))
 
 
 async def document_page(
     ctx: Context, website_id: str, first: int | None, after: str | None, status: str | None
 ) -> Page[asyncpg.Record]:
-    return await documents.page(ctx, parse_id(website_id, "websiteId"), first, after, status)
+    return await library.page(ctx, parse_id(website_id, "websiteId"), first, after, status)
 
 
 async def delete_document(ctx: Context, document_id: str) -> bool:
-    return await documents.delete(ctx, parse_id(document_id, "id"))
+    return await library.delete(ctx, parse_id(document_id, "id"))
 
 
 async def add_text(ctx: Context, website_id: str, filename: str, text: str) -> asyncpg.Record:
     wid = parse_id(website_id, "websiteId")
-    return await documents.add(ctx, wid, filename, text.encode("utf-8"))
+    return await library.add(ctx, wid, filename, text.encode("utf-8"))
 
 
 async def upload(ctx: Context, website_id: str, file: object) -> asyncpg.Record:
@@ -46,7 +47,7 @@ async def upload(ctx: Context, website_id: str, file: object) -> asyncpg.Record:
         raise BadUserInput("`file` must be an uploaded file.", field="file")
     data: bytes = await read(limit + 1)
     name = str(getattr(file, "filename", None) or "upload")
-    return await documents.add(ctx, wid, name, data)
+    return await library.add(ctx, wid, name, data)
 
 
 async def download_url(
@@ -54,10 +55,10 @@ async def download_url(
 ) -> str:
     await ctx.owner()
     if storage == "supabase":
-        return await documents.supabase_download_url(
+        return await library.supabase_download_url(
             ctx, parse_id(website_id, "websiteId"), parse_id(document_id, "id"), filename
         )
-    path = files.download_path(
+    path = downloads.download_path(
         ctx.state.keys.visitor_secret,
         parse_id(document_id, "id"),
         ctx.state.settings.download_url_ttl_seconds,
@@ -68,8 +69,8 @@ async def download_url(
 
 async def run_search(
     ctx: Context, website_id: str, query: str, limit: int | None
-) -> list[search.Hit]:
-    return await search.run(ctx, parse_id(website_id, "websiteId"), query, limit)
+) -> list[retrieval.Hit]:
+    return await retrieval.run(ctx, parse_id(website_id, "websiteId"), query, limit)
 
 
 async def status_changes(
@@ -87,7 +88,7 @@ async def status_changes(
         last: str | None = None
         notified = ""
         while True:
-            row = await documents.get(ctx, doc_id)
+            row = await library.get(ctx, doc_id)
             if row is None:
                 raise NotFound("Document not found.")
             if notified not in ("", last, row["status"], *TERMINAL):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from askbase.app.context import Context
+from askbase.app.auth.context import Context
 
 
 async def health(ctx: Context) -> tuple[bool, bool, str]:

@@ -11,9 +11,9 @@ from typing import TypeVar
 import asyncpg
 from strawberry.dataloader import DataLoader
 
-from askbase.app.auth import Owner
-from askbase.app.context import Context, operation_cache
-from askbase.app.pagination import Page, check_first, decode_cursor, make_page
+from askbase.app.auth.context import Context, operation_cache
+from askbase.app.auth.tokens import Owner
+from askbase.app.core.pagination import Page, check_first, decode_cursor, make_page
 from askbase.database import chats, messages, websites
 
 # (parent id, first, after): a page of children per parent.

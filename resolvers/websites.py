@@ -6,10 +6,11 @@ from typing import Any
 
 import asyncpg
 
-from askbase.app import sessions, websites
-from askbase.app.context import Context
-from askbase.app.pagination import Page
-from askbase.app.validation import WebsiteCreate, WebsiteUpdate, parse_id, validated
+from askbase.app.auth import sessions
+from askbase.app.auth.context import Context
+from askbase.app.core.pagination import Page
+from askbase.app.core.validation import WebsiteCreate, WebsiteUpdate, parse_id, validated
+from askbase.app.tenancy import sites
 from askbase.resolvers.loaders import loaders
 
 
@@ -19,22 +20,22 @@ async def website(ctx: Context, website_id: str) -> asyncpg.Record | None:
 
 
 async def my_websites(ctx: Context) -> list[asyncpg.Record]:
-    return await websites.owned(ctx)
+    return await sites.owned(ctx)
 
 
 async def create_website(ctx: Context, data: dict[str, Any]) -> asyncpg.Record:
     await ctx.owner()
-    return await websites.create(ctx, validated(WebsiteCreate, data))
+    return await sites.create(ctx, validated(WebsiteCreate, data))
 
 
 async def update_website(ctx: Context, website_id: str, data: dict[str, Any]) -> asyncpg.Record:
     wid = parse_id(website_id, "id")
     await ctx.owner()
-    return await websites.update(ctx, wid, validated(WebsiteUpdate, data))
+    return await sites.update(ctx, wid, validated(WebsiteUpdate, data))
 
 
 async def delete_website(ctx: Context, website_id: str) -> bool:
-    return await websites.delete(ctx, parse_id(website_id, "id"))
+    return await sites.delete(ctx, parse_id(website_id, "id"))
 
 
 async def start_session(ctx: Context, website_id: str) -> sessions.NewSession:

@@ -82,7 +82,7 @@ def build_schema(
     if not introspection:
         extensions.append(DisableIntrospection)
     if tracing:  # OpenTelemetry spans per operation and resolver (app/tracing.py)
-        from askbase.app.tracing import schema_extension
+        from askbase.app.observability.tracing import schema_extension
 
         extensions.append(schema_extension())
     return AskbaseSchema(

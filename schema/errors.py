@@ -13,9 +13,9 @@ from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from askbase.app.context import Context, begin_operation
-from askbase.app.errors import AppError, is_outage
-from askbase.app.logging import request_id_var
+from askbase.app.auth.context import Context, begin_operation
+from askbase.app.core.errors import AppError, is_outage
+from askbase.app.observability.logging import request_id_var
 
 MASKED_MESSAGE = "Internal server error"
 OUTAGE_MESSAGE = "The service is temporarily unavailable; try again shortly."

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
-from askbase.app.context import Context
+from askbase.app.auth.context import Context
 from askbase.resolvers import chats, documents, health, websites
 from askbase.schema.inputs import CreateWebsiteInput, UpdateWebsiteInput, given
 from askbase.schema.types import (

@@ -12,9 +12,9 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from askbase.app import answer
-from askbase.app.context import Context
-from askbase.app.pagination import Page
+from askbase.app.auth.context import Context
+from askbase.app.chat import answer
+from askbase.app.core.pagination import Page
 from askbase.resolvers import chats as chat_resolvers
 from askbase.resolvers import documents as document_resolvers
 from askbase.resolvers import websites as website_resolvers

@@ -23,11 +23,11 @@ import httpx
 import jwt
 import pytest
 
-from askbase.app.logging import configure_logging
-from askbase.app.main import server as askbase_server
-from askbase.app.services import apply_migrations
-from askbase.app.settings import load_settings
-from askbase.app.state import AppState
+from askbase.app.core.settings import load_settings
+from askbase.app.observability.logging import configure_logging
+from askbase.app.runtime.services import apply_migrations
+from askbase.app.runtime.state import AppState
+from askbase.app.web.app import server as askbase_server
 
 JWT_SECRET = "test-supabase-jwt-secret-" + "0123456789" * 5  # 70 characters
 

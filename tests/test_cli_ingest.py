@@ -11,7 +11,7 @@ from pathlib import Path
 
 import asyncpg
 
-from askbase.app.services import apply_migrations
+from askbase.app.runtime.services import apply_migrations
 from tests import files
 from tests.conftest import JWT_SECRET
 

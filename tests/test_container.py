@@ -108,7 +108,12 @@ def test_the_images_steps_build_a_server_that_passes_its_healthcheck(
     }
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(
-        [*PYTHON, "-c", "import sys; from askbase.app.cli import main; sys.exit(main())", "serve"],
+        [
+            *PYTHON,
+            "-c",
+            "import sys; from askbase.app.cli.main import main; sys.exit(main())",
+            "serve",
+        ],
         cwd=srv,
         env=environment,
         stdout=log,

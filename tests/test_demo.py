@@ -6,7 +6,7 @@ from pathlib import Path
 
 import asyncpg
 
-from askbase.app.demo import DEMO_DOMAIN, DEMO_OWNER
+from askbase.app.tenancy.demo import DEMO_DOMAIN, DEMO_OWNER
 from tests.conftest import owner_token, running_api
 from tests.test_chat_stream import connected, events, new_chat, start
 from tests.test_documents import wait_until_done

@@ -16,9 +16,10 @@ import numpy.typing as npt
 import pytest
 from rich.console import Console
 
-from askbase.app.commands import reindex
-from askbase.app.embedder_check import EmbedderMismatch
-from askbase.app.providers.embeddings import (
+from askbase.app.cli.commands import reindex
+from askbase.app.core.settings import load_settings
+from askbase.app.knowledge.embedder_check import EmbedderMismatch
+from askbase.app.knowledge.embeddings import (
     LOCAL_MODEL_NAME,
     EmbeddingUnavailable,
     LocalEmbedder,
@@ -26,8 +27,7 @@ from askbase.app.providers.embeddings import (
     QueryCache,
     local_model_files,
 )
-from askbase.app.services import open_services
-from askbase.app.settings import load_settings
+from askbase.app.runtime.services import open_services
 from tests.conftest import CREATE_WEBSITE, JWT_SECRET, free_socket, owner_token, running_api
 
 SEARCH = (
@@ -149,7 +149,7 @@ async def test_openai_compatible_embeddings_then_a_reindex(
 
 
 def test_openai_provider_needs_a_key_or_a_server(tmp_path: Path) -> None:
-    from askbase.app.settings import ConfigError
+    from askbase.app.core.settings import ConfigError
 
     with pytest.raises(ConfigError) as error:
         load_settings(env_file=None, EMBEDDING_PROVIDER="openai", ASKBASE_DATA_DIR=tmp_path)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import strawberry
 from structlog.testing import capture_logs
 
-from askbase.app.errors import NotFound
-from askbase.app.logging import request_id_var
+from askbase.app.core.errors import NotFound
+from askbase.app.observability.logging import request_id_var
 from askbase.schema.errors import AskbaseSchema, ErrorCodes
 from tests.conftest import Api, owner_token
 

@@ -177,8 +177,8 @@ async def test_a_body_claiming_a_gigabyte_is_refused_before_it_is_read(api: Api)
 async def test_a_parser_past_its_deadline_is_stopped() -> None:
     """The deadline itself, on a parse that cannot finish in time (HTML nested a million
     levels deep is slow for any tree builder)."""
-    from askbase.app.ingest.parse import ParseError
-    from askbase.app.ingest.sandbox import ParserSandbox
+    from askbase.app.knowledge.ingest.parse import ParseError
+    from askbase.app.knowledge.ingest.sandbox import ParserSandbox
 
     deep = b"<html><body>" + b"<div>" * 1_000_000 + b"text" + b"</div>" * 1_000_000
     sandbox = ParserSandbox()

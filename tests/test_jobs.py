@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 import websockets
 
-from askbase.app.ingest.worker import Ingestion, Worker, _LostLease, ingest_document
-from askbase.app.providers.embeddings import LocalEmbedder, OpenAIEmbedder, WordPieceCounter
-from askbase.app.services import apply_migrations
-from askbase.app.settings import load_settings
+from askbase.app.core.settings import load_settings
+from askbase.app.knowledge.embeddings import LocalEmbedder, OpenAIEmbedder, WordPieceCounter
+from askbase.app.knowledge.ingest.worker import Ingestion, Worker, _LostLease, ingest_document
+from askbase.app.runtime.services import apply_migrations
 from askbase.database import documents, jobs
 from askbase.database.pool import Database, create_pool
 from tests.conftest import CREATE_WEBSITE, JWT_SECRET, free_socket, owner_token, running_api

@@ -13,7 +13,7 @@ def test_json_logs_carry_the_request_id() -> None:
     script = textwrap.dedent(
         """
         import asyncio, structlog
-        from askbase.app.logging import RequestIdMiddleware, configure_logging
+        from askbase.app.observability.logging import RequestIdMiddleware, configure_logging
 
         configure_logging(json=True, level="INFO")
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from askbase.app.ingest.detect import detect
-from askbase.app.ingest.parse import parse
+from askbase.app.knowledge.ingest.detect import detect
+from askbase.app.knowledge.ingest.parse import parse
 
 XHTML = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -150,7 +150,7 @@ async def test_the_memory_backend_limits_each_instance_on_its_own(
 
 
 async def test_drained_buckets_are_swept(pg_dsn: str, admin: asyncpg.Connection) -> None:
-    from askbase.app.ratelimit import PostgresLimiter
+    from askbase.app.auth.ratelimit import PostgresLimiter
     from askbase.database.pool import create_pool
 
     await admin.execute(

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from askbase.app.demo import DEMO_OWNER
+from askbase.app.tenancy.demo import DEMO_OWNER
 from tests.conftest import askbase_process, owner_token
 
 ROOT = Path(__file__).resolve().parents[1]

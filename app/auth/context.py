@@ -1,0 +1,152 @@
+"""Per-request state for resolvers: who calls, from where, and database access as them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+from askbase.app.auth.tokens import Anonymous, Owner, Principal, Visitor, db_role, origin_allowed
+from askbase.app.core.errors import Forbidden, NotFound, Unauthenticated
+from askbase.database import websites
+
+if TYPE_CHECKING:
+    from askbase.app.runtime.state import AppState
+
+_operation_cache: ContextVar[dict[str, Any] | None] = ContextVar("operation_cache", default=None)
+
+
+def app_state(request: Request | WebSocket) -> AppState:
+    """What the lifespan built, as every request and socket sees it."""
+    state: AppState = request.scope["state"]["askbase"]
+    return state
+
+
+def begin_operation() -> None:
+    """Start a fresh per-operation cache (dataloaders live there).
+
+    Set when an operation starts; the resolver tasks that graphql-core gathers inherit it,
+    so a WebSocket connection never reuses one operation's loaders for the next.
+    """
+    _operation_cache.set({})
+
+
+def operation_cache() -> dict[str, Any]:
+    cache = _operation_cache.get()
+    if cache is None:
+        cache = {}
+        _operation_cache.set(cache)
+    return cache
+
+
+@dataclass
+class Context:
+    state: AppState
+    request: Request | WebSocket
+    response: Response | WebSocket | None = None
+    connection_params: dict[str, Any] | None = None
+    _principal: Principal | None = None
+
+    @property
+    def request_id(self) -> str:
+        return str(self.request.scope.get("state", {}).get("request_id", "-"))
+
+    @property
+    def origin(self) -> str | None:
+        return self.request.headers.get("origin")
+
+    @property
+    def client_ip(self) -> str:
+        settings = self.state.settings
+        if settings.trusted_proxy_header:
+            forwarded = self.request.headers.get(settings.trusted_proxy_header)
+            if forwarded:
+                hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+                if hops:
+                    return hops[-min(settings.trusted_proxy_count, len(hops))]
+        client = self.request.client
+        return client.host if client else "unknown"
+
+    def _authorization(self) -> str | None:
+        if self.connection_params is not None:
+            value = self.connection_params.get("authorization") or self.connection_params.get(
+                "Authorization"
+            )
+            if value is not None:
+                return str(value)
+        return self.request.headers.get("authorization")
+
+    async def principal(self) -> Principal:
+        """The verified caller, resolved once per request (per connection on a WebSocket).
+
+        A visitor must also call from an origin that its website allows.
+        """
+        if self._principal is None:
+            principal = await self.state.verifier.principal_from_header(self._authorization())
+            if isinstance(principal, Visitor):
+                await self.check_origin(principal.website_id)
+            self._principal = principal
+        return self._principal
+
+    async def check_origin(self, website_id: Any) -> None:
+        async with self.service_db() as conn:
+            row = await websites.access_info(conn, website_id)
+        if row is None:
+            raise Unauthenticated("The website of this session no longer exists.")
+        if not origin_allowed(self.origin, list(row["allowed_origins"])):
+            raise Forbidden("This origin is not allowed for the website.")
+
+    async def caller(self) -> Owner | Visitor:
+        principal = await self.principal()
+        if isinstance(principal, Anonymous):
+            raise Unauthenticated("Sign in, or start a visitor session first.")
+        return principal
+
+    async def charge(self, caller: Owner | Visitor, website_id: uuid.UUID | None = None) -> None:
+        """One hit on the client's and the website's rate limits. Call it once without a
+        website (a visitor is charged then, before any query: the token names the
+        website) and once the website is known (an owner is charged then)."""
+        if isinstance(caller, Visitor):
+            if website_id is None:
+                await self.state.limits.check(self.client_ip, str(caller.website_id))
+        elif website_id is not None:
+            await self.state.limits.check(self.client_ip, str(website_id))
+
+    async def owner(self) -> Owner:
+        principal = await self.caller()
+        if not isinstance(principal, Owner):
+            raise Forbidden("Only the website owner may do this.")
+        return principal
+
+    @asynccontextmanager
+    async def db(self, settings: dict[str, str] | None = None) -> AsyncIterator[asyncpg.Connection]:
+        """A transaction as the caller: row-level security applies to every query in it."""
+        role, claims = db_role(await self.principal())
+        async with self.state.db.session(role, claims, settings) as conn:  # type: ignore[arg-type]
+            yield conn
+
+    @asynccontextmanager
+    async def service_db(self) -> AsyncIterator[asyncpg.Connection]:
+        """A transaction as service_role, for the few reads that precede authentication."""
+        async with self.state.db.service() as conn:
+            yield conn
+
+
+async def visible_website(
+    conn: asyncpg.Connection, website_id: uuid.UUID, *, owner_view: bool = True
+) -> asyncpg.Record:
+    """The website as the transaction's caller may see it (row-level security decides),
+    or NotFound: another tenant's website looks exactly like one that does not exist."""
+    found = await websites.by_ids(conn, [website_id], owner_view=owner_view)
+    if not found:
+        raise NotFound("Website not found.")
+    row: asyncpg.Record = found[0]
+    return row

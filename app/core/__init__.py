@@ -1,0 +1,2 @@
+"""Foundations every room uses: settings, client-safe errors with codes, input
+validation, keyset pagination."""

@@ -1,0 +1,195 @@
+"""Configuration from the environment and `.env`, validated once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("askbase", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+    )
+
+    environment: Literal["development", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+
+    database_url: SecretStr | None = None
+    data_dir: Path = Field(default_factory=_default_data_dir, alias="ASKBASE_DATA_DIR")
+    # widget/ of the source tree; the container image copies it elsewhere and says where.
+    widget_dir: Path = Path(__file__).resolve().parents[2] / "widget"
+    # transaction: DATABASE_URL is a transaction-mode pooler (PgBouncer, Supabase's port
+    # 6543): no statements kept prepared, no LISTEN (workers and subscriptions poll).
+    database_pool_mode: Literal["session", "transaction"] = "session"
+    db_pool_min: int = Field(1, ge=0)
+    db_pool_max: int = Field(10, ge=1)
+
+    supabase_jwt_secret: SecretStr | None = None
+    supabase_jwks_url: str | None = None
+    jwt_audience: str = "authenticated"
+    session_secret: SecretStr | None = Field(None, alias="ASKBASE_SESSION_SECRET")
+    session_ttl_seconds: int = Field(3600, ge=60, le=30 * 24 * 3600)
+
+    log_json: bool = False
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    max_message_chars: int = Field(8000, ge=1)
+    max_request_bytes: int = Field(1 << 20, ge=1024)
+    max_upload_bytes: int = Field(20_000_000, ge=1024)
+    introspection: bool | None = None  # default: on in development, off in production
+    max_query_depth: int = Field(10, ge=2)
+    max_aliases: int = Field(15, ge=1)
+    max_tokens: int = Field(2000, ge=50)
+    # permessage-deflate keeps a zlib state of its own per WebSocket (most of the memory
+    # of an open chat) and gains little on token-sized frames; off unless asked for.
+    ws_compression: bool = False
+    # On SIGTERM, how long running answers may go on before they are cut (and stored).
+    shutdown_grace_seconds: float = Field(20, ge=0)
+
+    embedding_provider: Literal["local", "openai"] = "local"
+    embedding_model: str = "text-embedding-3-small"  # with the openai provider
+    embedding_dimensions: int | None = Field(None, ge=1, le=16000)
+    query_cache_size: int = Field(2048, ge=0)  # recent questions' vectors kept; 0: none
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+
+    ingest_workers: int = Field(1, ge=0, le=32)  # in-process workers of `askbase serve`
+    ingest_max_attempts: int = Field(3, ge=1, le=20)
+    ingest_lease_seconds: float = Field(300, ge=1)
+    ingest_retry_seconds: float = Field(10, ge=0)
+    chunk_tokens: int = Field(200, ge=32, le=8000)
+    chunk_overlap: int = Field(32, ge=0, le=1000)
+    # Each file is parsed in a child process with this much memory, until this deadline.
+    parse_memory_mb: int = Field(1024, ge=128)
+    parse_timeout_seconds: float = Field(60, gt=0)
+
+    search_candidates: int = Field(40, ge=5, le=1000)
+    search_rrf_k: int = Field(10, ge=1)  # tuned with bench/retrieval.py
+    search_vector_weight: float = Field(1.0, ge=0)
+    search_text_weight: float = Field(0.25, ge=0)  # tuned with bench/retrieval.py
+    search_max_per_document: int = Field(1, ge=1, le=20)
+    max_search_chars: int = Field(1000, ge=1)
+
+    supabase_url: str | None = None  # with the key: original files in Supabase Storage
+    supabase_service_role_key: SecretStr | None = None
+    supabase_storage_bucket: str = Field("askbase-documents", min_length=3, max_length=63)
+
+    llm_provider: Literal["openai", "local", "extractive"] | None = None  # see llm_kind
+    llm_model_path: Path | None = None  # a GGUF file for the local provider
+    llm_model: str = "gpt-4o-mini"
+    llm_base_url: str | None = None  # default: OPENAI_BASE_URL
+    llm_api_key: SecretStr | None = None  # default: OPENAI_API_KEY
+    llm_timeout_seconds: float = Field(60, gt=0)
+    llm_first_token_seconds: float = Field(30, gt=0)
+    llm_max_retries: int = Field(2, ge=0, le=10)
+    llm_max_tokens: int = Field(700, ge=16, le=32000)
+    answer_sources: int = Field(5, ge=1, le=20)
+    answer_min_similarity: float = Field(0.3, ge=-1, le=1)
+    history_tokens: int = Field(1500, ge=0)
+
+    demo_content: bool | None = None  # default: with the embedded database in development
+
+    public_url: str | None = None  # how clients reach this API (download links)
+    download_url_ttl_seconds: int = Field(300, ge=10, le=7 * 24 * 3600)
+
+    rate_limit_ip_per_minute: float = Field(60, gt=0)
+    rate_limit_website_per_minute: float = Field(600, gt=0)
+    # memory: per process; postgres: one set of buckets for every instance
+    rate_limit_backend: Literal["memory", "postgres"] = "memory"
+    trusted_proxy_header: str | None = None
+    metrics_token: SecretStr | None = None  # when set, GET /metrics needs it as a bearer token
+    trusted_proxy_count: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.db_pool_min > self.db_pool_max:
+            raise ValueError("DB_POOL_MIN must not exceed DB_POOL_MAX")
+        if self.environment == "production" and self.database_url is None:
+            raise ValueError(
+                "ENVIRONMENT=production needs DATABASE_URL: the embedded database is for "
+                "development only"
+            )
+        if self.database_url is not None and not (self.supabase_jwt_secret or self.session_secret):
+            raise ValueError(
+                "with DATABASE_URL set, also set SUPABASE_JWT_SECRET or ASKBASE_SESSION_SECRET "
+                "so that every instance signs visitor tokens with the same key"
+            )
+        if (self.supabase_url is None) != (self.supabase_service_role_key is None):
+            raise ValueError("set SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY together")
+        if self.llm_provider == "local" and self.llm_model_path is None:
+            raise ValueError("LLM_PROVIDER=local needs LLM_MODEL_PATH (a GGUF file)")
+        if self.llm_model_path is not None and not self.llm_model_path.is_file():
+            raise ValueError(f"LLM_MODEL_PATH: no such file: {self.llm_model_path}")
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError("CHUNK_OVERLAP must be smaller than CHUNK_TOKENS")
+        if self.embedding_provider == "openai" and not (
+            self.openai_api_key or self.openai_base_url
+        ):
+            raise ValueError("EMBEDDING_PROVIDER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL)")
+        if self.database_url is not None:
+            url = self.database_url.get_secret_value()
+            if not url.startswith(("postgres://", "postgresql://")):
+                raise ValueError("DATABASE_URL must start with postgresql:// or postgres://")
+        return self
+
+    @property
+    def llm_kind(self) -> Literal["openai", "local", "extractive"]:
+        """LLM_PROVIDER; else local with LLM_MODEL_PATH, openai with an OpenAI key or base
+        URL, and extractive without any model."""
+        if self.llm_provider is not None:
+            return self.llm_provider
+        if self.llm_model_path is not None:
+            return "local"
+        keys = (self.llm_api_key, self.llm_base_url, self.openai_api_key, self.openai_base_url)
+        return "openai" if any(keys) else "extractive"
+
+    @property
+    def demo_enabled(self) -> bool:
+        if self.demo_content is not None:
+            return self.demo_content
+        return self.embedded and self.development
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def development(self) -> bool:
+        return self.environment == "development"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.development if self.introspection is None else self.introspection
+
+
+class ConfigError(Exception):
+    """Invalid configuration, with one readable line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def load_settings(*, env_file: str | None = ".env", **overrides: Any) -> Settings:
+    try:
+        return Settings(_env_file=env_file, **overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]).upper()
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{where}: {msg}" if where else msg)
+        raise ConfigError(problems) from None

@@ -1,0 +1,147 @@
+"""Input validation with pydantic; every failure becomes BAD_USER_INPUT naming the field."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Annotated, Any, TypeVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from askbase.app.core.errors import BadUserInput
+
+_HOST = re.compile(
+    r"^(?=.{1,253}$)(localhost|(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63})$"
+)
+_ORIGIN = re.compile(
+    r"^https?://(localhost|\[[0-9a-f:]+\]|[0-9.]+|(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*"
+    r"[a-z0-9-]{1,63})(:\d{1,5})?$"
+)
+MAX_THEME_BYTES = 4096
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def parse_id(value: str, field: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise BadUserInput(f"`{field}` is not a valid id.", field=field) from None
+
+
+def validated(model: type[Model], data: dict[str, Any]) -> Model:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        raise BadUserInput(
+            f"Invalid `{field}`: {message}." if field else f"{message}.", field=field
+        ) from None
+
+
+def _origin(value: str) -> str:
+    value = value.strip().rstrip("/").lower()
+    if value != "*" and not _ORIGIN.match(value):
+        raise ValueError(f"'{value}' is not an origin like https://example.com or '*'")
+    return value
+
+
+Text200 = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if _has_nul(value):
+                    raise ValueError(f"`{key}` must not contain NUL characters")
+        return data
+
+
+class WebsiteCreate(_Strict):
+    domain: str = Field(max_length=253)
+    name: Text200 | None = None
+    allowed_origins: list[str] = Field(default_factory=list, max_length=50)
+    system_prompt: str | None = Field(None, max_length=8000)
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        value = value.lower()
+        if not _HOST.match(value):
+            raise ValueError("expected a host name like example.com (no scheme or path)")
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, values: list[str]) -> list[str]:
+        return list(dict.fromkeys(_origin(v) for v in values))
+
+
+class WebsiteUpdate(_Strict):
+    name: Text200 | None = None
+    allowed_origins: list[str] | None = Field(None, max_length=50)
+    system_prompt: str | None = Field(None, max_length=8000)
+    model: str | None = Field(None, min_length=1, max_length=100)
+    temperature: float | None = Field(None, ge=0, le=2)
+    title: Text200 | None = None
+    welcome_message: str | None = Field(None, max_length=1000)
+    suggested_questions: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        None, max_length=10
+    )
+    theme: dict[str, str | int | float | bool] | None = None
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, values: list[str] | None) -> list[str] | None:
+        return None if values is None else list(dict.fromkeys(_origin(v) for v in values))
+
+    @field_validator("theme")
+    @classmethod
+    def _theme(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and len(json.dumps(value)) > MAX_THEME_BYTES:
+            raise ValueError(f"must be at most {MAX_THEME_BYTES} bytes of JSON")
+        return value
+
+
+class ChatCreate(_Strict):
+    title: str | None = Field(None, max_length=200)
+
+
+def message_content(content: str, max_chars: int) -> str:
+    text = content.strip()
+    if not text:
+        raise BadUserInput("`content` must not be empty.", field="content")
+    if len(content) > max_chars:
+        raise BadUserInput(
+            f"`content` is longer than {max_chars} characters.",
+            field="content",
+            maxLength=max_chars,
+        )
+    if "\x00" in content:
+        raise BadUserInput("`content` must not contain NUL characters.", field="content")
+    return text

@@ -1,0 +1,136 @@
+"""Everything a process shares, built once: used by the HTTP lifespan and the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from importlib.metadata import version
+
+import asyncpg
+import structlog
+
+from askbase.app.auth.ratelimit import RateLimits
+from askbase.app.auth.tokens import TokenVerifier, load_keys
+from askbase.app.chat.answer import build_model
+from askbase.app.core.settings import Settings
+from askbase.app.knowledge.embedder_check import adopt_or_check
+from askbase.app.knowledge.embeddings import QueryCache, WordPieceCounter, build_embedder
+from askbase.app.knowledge.events import Events
+from askbase.app.knowledge.ingest.worker import Ingestion, Worker
+from askbase.app.knowledge.storage import open_store
+from askbase.app.observability.metrics import Metrics
+from askbase.app.runtime.state import AppState
+from askbase.database.embedded import EmbeddedDatabase
+from askbase.database.migrate import migrate
+from askbase.database.pool import Database, create_pool
+
+log = structlog.get_logger("askbase")
+
+
+def database(settings: Settings) -> tuple[str, EmbeddedDatabase | None]:
+    """The configured DATABASE_URL, or an embedded server started for this process."""
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value(), None
+    embedded = EmbeddedDatabase(settings.data_dir)
+    return embedded.uri, embedded
+
+
+async def apply_migrations(dsn: str) -> list[str]:
+    """Check the database and migrate it. Raises DatabaseSetupError or MigrationError with
+    one readable line, or OSError / asyncpg errors when it cannot be reached."""
+    # No statement cache: safe through a transaction-mode pooler whatever the settings say.
+    conn = await asyncpg.connect(dsn, statement_cache_size=0)
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def open_services(
+    settings: Settings, *, workers: int | None = None, check_embedder: bool = True
+) -> AsyncIterator[AppState]:
+    """Database (embedded or configured, migrated), pool, embedder, events and workers.
+
+    `workers` ingestion workers run in this process (default: INGEST_WORKERS).
+    `check_embedder=False` skips the stored-vectors check (for `askbase reindex`).
+    """
+    dsn, embedded = database(settings)
+    async with contextlib.AsyncExitStack() as stack:
+        if embedded is not None:
+            stack.callback(embedded.release)
+        applied = await apply_migrations(dsn)
+        if applied:
+            log.info("migrations applied", versions=applied)
+        built = await build_embedder(
+            provider=settings.embedding_provider,
+            model=settings.embedding_model,
+            dimensions=settings.embedding_dimensions,
+            api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else None,
+            base_url=settings.openai_base_url,
+        )
+        embedder = QueryCache(built, settings.query_cache_size)
+        stack.push_async_callback(embedder.aclose)
+        mode = settings.database_pool_mode
+        if mode == "session" and ":6543/" in dsn:
+            log.warning(
+                "port 6543 is Supabase's transaction pooler: if DATABASE_URL points at it, "
+                "set DATABASE_POOL_MODE=transaction"
+            )
+        pool = await create_pool(
+            dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max, mode=mode
+        )
+        stack.push_async_callback(pool.close)
+        db = Database(pool)
+        if check_embedder:
+            async with db.service() as conn:
+                await adopt_or_check(conn, embedder)
+        events = Events(dsn, listen=mode == "session")
+        await events.start()
+        stack.push_async_callback(events.stop)
+        keys = load_keys(settings)
+        counter = await asyncio.to_thread(WordPieceCounter)
+        chat_model = build_model(settings)
+        stack.push_async_callback(chat_model.aclose)
+        store = await open_store(settings)
+        if store is not None:
+            stack.push_async_callback(store.aclose)
+        state = AppState(
+            settings=settings,
+            db=db,
+            keys=keys,
+            verifier=TokenVerifier(keys, settings.jwt_audience),
+            limits=RateLimits(
+                settings.rate_limit_ip_per_minute,
+                settings.rate_limit_website_per_minute,
+                pool if settings.rate_limit_backend == "postgres" else None,
+            ),
+            version=version("askbase"),
+            embedder=embedder,
+            events=events,
+            ingestion=Ingestion(
+                db=db, embedder=embedder, counter=counter, settings=settings, store=store
+            ),
+            store=store,
+            chat_model=chat_model,
+            metrics=Metrics(),
+        )
+        stop = asyncio.Event()
+        tasks = [
+            asyncio.create_task(Worker(state.ingestion, events).run(stop), name=f"worker-{i}")
+            for i in range(settings.ingest_workers if workers is None else workers)
+        ]
+
+        async def stop_workers() -> None:
+            stop.set()
+            _done, running = await asyncio.wait(tasks, timeout=10) if tasks else (set(), set())
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+
+        stack.push_async_callback(stop_workers)
+        stack.push_async_callback(state.ingestion.sandbox.aclose)
+        log.info("ready", embedded=embedded is not None, embedder=embedder.name, workers=len(tasks))
+        yield state
+    log.info("stopped")

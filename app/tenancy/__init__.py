@@ -1,0 +1,1 @@
+"""Websites (the tenants) as their owners manage them, and the demo website."""
