@@ -4,7 +4,7 @@ data directory (so with the embedded PostgreSQL and the demo website), `/health`
 
 Standard library only, so that it runs in a virtual environment that holds nothing but
 askbase's runtime dependencies. Used by .ci/run (before the test extras are installed)
-and by tests/test_install.py (from a venv that holds only the built wheel).
+and by tests/runtime/test_install.py (from a venv that holds only the built wheel).
 
     python .ci/smoke.py --askbase .venv/bin/askbase [--require-sources]
 """

@@ -130,7 +130,7 @@ async def main(data_dir: Path, sweep: bool, show_misses: str | None) -> dict[str
             )
     results: dict[str, Any] = {}
     async with open_services(settings, workers=0) as state:
-        embeddings = [await embed_query(state.embedder, q) for q in questions]
+        embeddings = [await embed_query(state.embedder, q, website) for q in questions]
         async with state.db.service(search.HNSW_SETTINGS) as conn:
             chunk_count = await conn.fetchval(
                 "select count(*) from public.document_chunks where website_id = $1", website

@@ -45,6 +45,34 @@ async def claim(
     return row
 
 
+async def fail_abandoned(
+    conn: asyncpg.Connection, lease_seconds: float, max_attempts: int, reason: str
+) -> int:
+    """Jobs whose lease ran out on their last allowed attempt (their worker died each
+    time: a file that kills its parser, say) fail, with their documents, instead of
+    being claimed again forever. Returns how many."""
+    failed: int = await conn.fetchval(
+        """
+        with dead as (
+          update public.jobs
+          set status = 'failed', error = $3, locked_by = null, locked_at = null
+          where status = 'running' and attempts >= $2
+            and locked_at < now() - make_interval(secs => $1)
+          returning document_id
+        ), documents as (
+          update public.documents d set status = 'failed', error = $3, updated_at = now()
+          from dead where d.id = dead.document_id
+          returning d.id
+        )
+        select count(*) from dead
+        """,
+        lease_seconds,
+        max_attempts,
+        reason,
+    )
+    return failed
+
+
 async def heartbeat(conn: asyncpg.Connection, job_id: uuid.UUID, worker: str) -> bool:
     """Extend the lease; False when another worker has taken the job over."""
     updated = await conn.fetchval(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -39,10 +40,10 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 async def _release(conn: asyncpg.Connection) -> None:
     """Run when a connection goes back to the pool, instead of asyncpg's reset query
-    (`RESET ALL`, `UNLISTEN *` and more: one round trip per transaction). asyncpg has
-    already rolled back a transaction left open (a cancelled request) by then. Nothing
-    else needs undoing: settings are transaction-local, LISTEN runs on a connection of
-    its own, and advisory locks are transaction-level or taken outside the pool."""
+    (`RESET ALL`, `UNLISTEN *` and more: one more round trip per transaction). A
+    transaction of `Database.session` has reset the settings in its commit or rollback
+    already; asyncpg itself rolls back anything else left open. LISTEN runs on a
+    connection of its own, and advisory locks are transaction-level."""
 
 
 async def create_pool(
@@ -66,6 +67,12 @@ async def create_pool(
 
 
 SERVICE_CLAIMS = {"role": "service_role"}
+# Past this, waiting for a pooled connection is an outage (TimeoutError: UNAVAILABLE),
+# never a request that hangs.
+ACQUIRE_TIMEOUT_SECONDS = 10.0
+# Every setting back to the session's defaults (the role and claims among them), in the
+# same round trip as the commit or rollback.
+SESSION_RESET = "reset all; reset role"  # RESET ALL leaves the role as it is
 
 
 def _literal(value: str) -> str:
@@ -103,14 +110,22 @@ class Database:
             for name, value in local.items()
         )
         self.transactions += 1
-        async with self.pool.acquire() as pooled:
+        async with self.pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS) as pooled:
             conn = cast(asyncpg.Connection, pooled)
-            # One round trip opens the transaction and sets it up (a simple-protocol
-            # statement may hold several commands; a parameterized one may not). When the
-            # body raises, the commit is skipped and `_release` rolls back.
+            # One round trip opens the transaction and sets it up, and one ends it and
+            # resets the session (a simple-protocol statement may hold several commands;
+            # a parameterized one may not): whatever the body set beyond its transaction,
+            # a role or claims included, does not reach the next request.
             await conn.execute(f"begin; select {setters}")
-            yield conn
-            await conn.execute("commit")
+            try:
+                yield conn
+            except BaseException:
+                if not conn.is_closed():
+                    # A broken connection cannot roll back: asyncpg then closes it.
+                    with contextlib.suppress(asyncpg.PostgresError, OSError, TimeoutError):
+                        await conn.execute(f"rollback; {SESSION_RESET}")
+                raise
+            await conn.execute(f"commit; {SESSION_RESET}")
 
     def service(
         self, settings: Mapping[str, str] | None = None

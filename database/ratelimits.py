@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from askbase.database.pool import ACQUIRE_TIMEOUT_SECONDS
+
 # The bucket drains at `capacity` units a minute. The row lock of ON CONFLICT makes the
 # check and the take one step; a full bucket is left as it is and nothing is returned.
 _HIT = """
@@ -21,11 +23,14 @@ returning level
 
 async def hit(pool: asyncpg.Pool, key: str, capacity: float) -> bool:
     """Take one unit from `key`'s bucket; False when it is full."""
-    return await pool.fetchval(_HIT, key, capacity) is not None
+    async with pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS) as conn:
+        return await conn.fetchval(_HIT, key, capacity) is not None
 
 
 async def forget_drained(pool: asyncpg.Pool) -> None:
     """Buckets untouched for a minute are empty again: their rows can go."""
-    await pool.execute(
-        "delete from public.rate_limits where updated_at < clock_timestamp() - interval '1 minute'"
-    )
+    async with pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS) as conn:
+        await conn.execute(
+            "delete from public.rate_limits "
+            "where updated_at < clock_timestamp() - interval '1 minute'"
+        )

@@ -11,7 +11,7 @@ import asyncpg
 from askbase.app.auth.context import Context
 from askbase.app.chat import answer, conversations
 from askbase.app.core.pagination import Page
-from askbase.app.core.validation import parse_id
+from askbase.resolvers.arguments import parse_id
 from askbase.resolvers.loaders import loaders
 
 

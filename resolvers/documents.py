@@ -12,9 +12,9 @@ import asyncpg
 from askbase.app.auth.context import Context
 from askbase.app.core.errors import BadUserInput, NotFound
 from askbase.app.core.pagination import Page
-from askbase.app.core.validation import parse_id
 from askbase.app.knowledge import library, retrieval
 from askbase.app.web import downloads
+from askbase.resolvers.arguments import parse_id
 
 TERMINAL = ("ready", "failed")
 

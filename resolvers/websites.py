@@ -9,8 +9,9 @@ import asyncpg
 from askbase.app.auth import sessions
 from askbase.app.auth.context import Context
 from askbase.app.core.pagination import Page
-from askbase.app.core.validation import WebsiteCreate, WebsiteUpdate, parse_id, validated
+from askbase.app.core.validation import WebsiteCreate, WebsiteUpdate, validated
 from askbase.app.tenancy import sites
+from askbase.resolvers.arguments import parse_id
 from askbase.resolvers.loaders import loaders
 
 

@@ -20,7 +20,7 @@ from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.printer import print_schema
 
-from askbase.schema.errors import AskbaseSchema, ErrorCodes
+from askbase.schema.errors import AskbaseSchema, ErrorCodes, OperationMetrics, OperationScope
 from askbase.schema.root import Mutation, Query, Subscription
 
 
@@ -72,6 +72,9 @@ def build_schema(
         rules.append(UploadOnly)
     extensions: list[Any] = [
         # Classes and factories: a fresh extension per operation, no shared state.
+        # Operations leave through these in reverse order: codes set, then counted.
+        OperationScope,
+        OperationMetrics,
         ErrorCodes,
         partial(AddValidationRules, rules),
         partial(MaxTokensLimiter, max_token_count=max_tokens),

@@ -32,26 +32,22 @@ def is_unexpected(error: GraphQLError) -> bool:
     )
 
 
-class ErrorCodes(SchemaExtension):
-    """Sets `extensions.code` and `extensions.requestId` on every error of a result.
-
-    It also opens the per-operation cache that dataloaders live in.
-    """
-
-    def __init__(self) -> None:
-        self._pre_execution: dict[int, str] = {}
+class OperationScope(SchemaExtension):
+    """Opens the per-operation cache that dataloaders live in (one per operation, also
+    for each event of a subscription)."""
 
     def on_operation(self) -> Iterator[None]:
-        self._pre_execution = {}
         begin_operation()
         yield
-        context = self.execution_context
-        result = context.result
-        if result is not None and result.errors:
-            result.errors = [self._format(e) for e in result.errors]
-        self._count(context)
 
-    def _count(self, context: ExecutionContext) -> None:
+
+class OperationMetrics(SchemaExtension):
+    """Counts each operation by name, kind and outcome (its first error's code). Listed
+    before ErrorCodes, so that it reads the codes that ErrorCodes has set."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context
         errors = (context.result.errors if context.result else None) or []
         outcome = (errors[0].extensions or {}).get("code", "INTERNAL") if errors else "ok"
         try:
@@ -63,6 +59,21 @@ class ErrorCodes(SchemaExtension):
         if metrics is not None:
             name = metrics.operation_label(context.operation_name)
             metrics.operations.labels(name, kind, str(outcome)).inc()
+
+
+class ErrorCodes(SchemaExtension):
+    """Sets `extensions.code` and `extensions.requestId` on every error of a result;
+    unexpected errors are masked (and logged by AskbaseSchema.process_errors)."""
+
+    def __init__(self) -> None:
+        self._pre_execution: dict[int, str] = {}
+
+    def on_operation(self) -> Iterator[None]:
+        self._pre_execution = {}
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [self._format(e) for e in result.errors]
 
     def on_parse(self) -> Iterator[None]:
         yield

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from askbase.app.auth.clients import client_key
 from askbase.app.auth.tokens import Anonymous, Owner, Principal, Visitor, db_role, origin_allowed
 from askbase.app.core.errors import Forbidden, NotFound, Unauthenticated
 from askbase.database import websites
@@ -65,15 +66,15 @@ class Context:
 
     @property
     def client_ip(self) -> str:
+        """The client as the rate limits count it (auth/clients.py)."""
         settings = self.state.settings
-        if settings.trusted_proxy_header:
-            forwarded = self.request.headers.get(settings.trusted_proxy_header)
-            if forwarded:
-                hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-                if hops:
-                    return hops[-min(settings.trusted_proxy_count, len(hops))]
+        header = settings.trusted_proxy_header
         client = self.request.client
-        return client.host if client else "unknown"
+        return client_key(
+            client.host if client else None,
+            self.request.headers.get(header) if header else None,
+            settings.trusted_proxy_networks,
+        )
 
     def _authorization(self) -> str | None:
         if self.connection_params is not None:
@@ -110,15 +111,13 @@ class Context:
             raise Unauthenticated("Sign in, or start a visitor session first.")
         return principal
 
-    async def charge(self, caller: Owner | Visitor, website_id: uuid.UUID | None = None) -> None:
-        """One hit on the client's and the website's rate limits. Call it once without a
-        website (a visitor is charged then, before any query: the token names the
-        website) and once the website is known (an owner is charged then)."""
-        if isinstance(caller, Visitor):
-            if website_id is None:
-                await self.state.limits.check(self.client_ip, str(caller.website_id))
-        elif website_id is not None:
-            await self.state.limits.check(self.client_ip, str(website_id))
+    async def charge(self, caller: Owner | Visitor, website_id: uuid.UUID) -> None:
+        """One hit on the client's and the website's rate limits (a visitor's: the
+        website of their token). Call it outside any transaction: a PostgreSQL-backed
+        limiter takes a pooled connection of its own, which a caller that holds one
+        could wait for forever."""
+        website = caller.website_id if isinstance(caller, Visitor) else website_id
+        await self.state.limits.check(self.client_ip, str(website))
 
     async def owner(self) -> Owner:
         principal = await self.caller()

@@ -67,6 +67,8 @@ class Keys:
     owner_secret: bytes | None = field(repr=False)  # HS256 key for owner tokens
     visitor_secret: bytes = field(repr=False)
     jwks_url: str | None = None
+    owner_issuer: str | None = None  # the `iss` owner tokens must carry, when pinned
+    jwks_cache_seconds: float = 300
 
 
 def local_secret(data_dir: Path) -> bytes:
@@ -94,7 +96,13 @@ def load_keys(settings: Settings) -> Keys:
     else:
         assert owner is not None, "settings validation guarantees one secret"
         visitor = hmac.new(owner, b"askbase visitor tokens", hashlib.sha256).digest()
-    return Keys(owner_secret=owner, visitor_secret=visitor, jwks_url=settings.supabase_jwks_url)
+    return Keys(
+        owner_secret=owner,
+        visitor_secret=visitor,
+        jwks_url=settings.supabase_jwks_url,
+        owner_issuer=settings.owner_issuer,
+        jwks_cache_seconds=settings.jwks_cache_seconds,
+    )
 
 
 def mint_owner_token(secret: bytes, user_id: uuid.UUID, ttl_seconds: int) -> str:
@@ -128,15 +136,35 @@ def mint_visitor_token(
     return token, datetime.fromtimestamp(exp, tz=UTC)
 
 
+class JwksKeys(jwt.PyJWKClient):
+    """The project's signing keys from its JWKS URL, trusted for `ttl_seconds`.
+
+    PyJWT's own per-kid cache would keep a key forever, revoked or not: here keys live
+    only as long as the fetched set. A `kid` that is not in the set fetches it again at
+    most every REFETCH_SECONDS, so forged key ids cannot turn requests into fetches.
+    """
+
+    REFETCH_SECONDS = 30.0
+
+    def __init__(self, url: str, ttl_seconds: float) -> None:
+        super().__init__(url, cache_keys=False, cache_jwk_set=True, lifespan=ttl_seconds, timeout=5)
+        self._refetched = -self.REFETCH_SECONDS
+
+    def get_signing_key(self, kid: str) -> jwt.PyJWK:
+        key = self.match_kid(self.get_signing_keys(), kid)
+        if key is None and time.monotonic() - self._refetched >= self.REFETCH_SECONDS:
+            self._refetched = time.monotonic()
+            key = self.match_kid(self.get_signing_keys(refresh=True), kid)
+        if key is None:
+            raise jwt.PyJWKClientError(f"no signing key with kid {kid!r}")
+        return key
+
+
 class TokenVerifier:
     def __init__(self, keys: Keys, audience: str) -> None:
         self.keys = keys
         self.audience = audience
-        self._jwks = (
-            jwt.PyJWKClient(keys.jwks_url, cache_keys=True, lifespan=600, timeout=5)
-            if keys.jwks_url
-            else None
-        )
+        self._jwks = JwksKeys(keys.jwks_url, keys.jwks_cache_seconds) if keys.jwks_url else None
 
     async def principal_from_header(self, authorization: str | None) -> Principal:
         if not authorization:
@@ -177,8 +205,11 @@ class TokenVerifier:
             key,
             algorithms=algorithms,
             audience=self.audience,
+            issuer=self.keys.owner_issuer,
             leeway=_LEEWAY_SECONDS,
-            options={"require": ["exp", "sub", "aud"]},
+            options={
+                "require": ["exp", "sub", "aud", *(["iss"] if self.keys.owner_issuer else [])]
+            },
         )
         return claims
 

@@ -23,7 +23,7 @@ import asyncpg
 import structlog
 
 from askbase.app.auth.context import Context
-from askbase.app.chat.conversations import require_chat
+from askbase.app.chat.conversations import charge_for_chat, require_chat
 from askbase.app.chat.models import (
     CHARS_PER_TOKEN,
     AnswerRequest,
@@ -160,14 +160,13 @@ async def stream_answer(ctx: Context, chat_id: uuid.UUID, message: str) -> Async
     started = time.perf_counter()
     text = message_content(message, settings.max_message_chars)
     caller = await ctx.caller()
-    await ctx.charge(caller)
+    charged = await charge_for_chat(ctx, caller, chat_id)
     # The question is embedded (in a thread) while its rows are written.
-    embedding = asyncio.ensure_future(embed_query(state.embedder, text))
+    embedding = asyncio.ensure_future(embed_query(state.embedder, text, charged))
     embedding.add_done_callback(_retrieve)
     try:
         async with ctx.db() as conn:
             website_id: uuid.UUID = (await require_chat(conn, chat_id))["website_id"]
-            await ctx.charge(caller, website_id)
             earlier = await messages.recent(conn, chat_id, 20)
             await messages.insert(
                 conn, chat_id=chat_id, website_id=website_id, role="user", content=text

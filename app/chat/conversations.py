@@ -8,7 +8,7 @@ from datetime import datetime
 import asyncpg
 
 from askbase.app.auth.context import Context, visible_website
-from askbase.app.auth.tokens import Visitor
+from askbase.app.auth.tokens import Owner, Visitor
 from askbase.app.core.errors import BadUserInput, Forbidden, NotFound
 from askbase.app.core.pagination import Page, check_first, decode_cursor, make_page
 from askbase.app.core.validation import ChatCreate, message_content, validated
@@ -34,7 +34,7 @@ async def require_chat(conn: asyncpg.Connection, chat_id: uuid.UUID) -> asyncpg.
 async def create(ctx: Context, website_id: uuid.UUID, title: str | None) -> asyncpg.Record:
     data = validated(ChatCreate, {"title": title})
     caller = await ctx.caller()
-    await ctx.state.limits.check(ctx.client_ip, str(website_id))
+    await ctx.charge(caller, website_id)  # a visitor: the website of their token
     async with ctx.db() as conn:
         await _require_website(ctx, conn, website_id)
         return await chats.insert(
@@ -48,10 +48,9 @@ async def create(ctx: Context, website_id: uuid.UUID, title: str | None) -> asyn
 async def add_message(ctx: Context, chat_id: uuid.UUID, content: str) -> asyncpg.Record:
     text = message_content(content, ctx.state.settings.max_message_chars)
     caller = await ctx.caller()
-    await ctx.charge(caller)
+    await charge_for_chat(ctx, caller, chat_id)
     async with ctx.db() as conn:
         chat = await require_chat(conn, chat_id)
-        await ctx.charge(caller, chat["website_id"])
         row = await messages.insert(
             conn, chat_id=chat_id, website_id=chat["website_id"], role="user", content=text
         )
@@ -107,3 +106,17 @@ async def usage(
     async with ctx.db() as conn:
         await visible_website(conn, website_id)
         return await messages.usage_by_model(conn, website_id, since, until)
+
+
+async def charge_for_chat(ctx: Context, caller: Owner | Visitor, chat_id: uuid.UUID) -> uuid.UUID:
+    """The rate limits of a question, before anything is written and outside any
+    transaction; returns the website it is charged to: a visitor's is in their token, an
+    owner's is the chat's, looked up first (owners ask rarely, so the extra transaction is
+    theirs alone). A visitor's chat of another website is refused later, by RLS."""
+    if isinstance(caller, Visitor):
+        website_id = caller.website_id
+    else:
+        async with ctx.db() as conn:
+            website_id = (await require_chat(conn, chat_id))["website_id"]
+    await ctx.charge(caller, website_id)
+    return website_id

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import ipaddress
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(values: list[str]) -> list[Network]:
+    """CIDRs (or single addresses); ValueError names the one that is not."""
+    networks: list[Network] = []
+    for value in values:
+        try:
+            networks.append(ipaddress.ip_network(value.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"not an address or CIDR: {value.strip()!r}") from None
+    return networks
 
 
 def _default_data_dir() -> Path:
@@ -39,6 +54,12 @@ class Settings(BaseSettings):
 
     supabase_jwt_secret: SecretStr | None = None
     supabase_jwks_url: str | None = None
+    # How long the JWKS is trusted before it is fetched again: a key removed from the
+    # set (revoked) is refused at most this long after.
+    jwks_cache_seconds: float = Field(300, ge=1, le=86400)
+    # The `iss` owner tokens must carry; default: SUPABASE_URL + /auth/v1 when that is
+    # set, askbase's own with only the embedded mode's local secret, else not checked.
+    jwt_issuer: str | None = None
     jwt_audience: str = "authenticated"
     session_secret: SecretStr | None = Field(None, alias="ASKBASE_SESSION_SECRET")
     session_ttl_seconds: int = Field(3600, ge=60, le=30 * 24 * 3600)
@@ -111,7 +132,8 @@ class Settings(BaseSettings):
     rate_limit_backend: Literal["memory", "postgres"] = "memory"
     trusted_proxy_header: str | None = None
     metrics_token: SecretStr | None = None  # when set, GET /metrics needs it as a bearer token
-    trusted_proxy_count: int = Field(1, ge=1)
+    # The proxies whose TRUSTED_PROXY_HEADER is believed: comma-separated CIDRs.
+    trusted_proxy_cidrs: str = ""
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -133,6 +155,12 @@ class Settings(BaseSettings):
             raise ValueError("LLM_PROVIDER=local needs LLM_MODEL_PATH (a GGUF file)")
         if self.llm_model_path is not None and not self.llm_model_path.is_file():
             raise ValueError(f"LLM_MODEL_PATH: no such file: {self.llm_model_path}")
+        if self.trusted_proxy_header and not self.trusted_proxy_cidrs.strip():
+            raise ValueError(
+                "TRUSTED_PROXY_HEADER needs TRUSTED_PROXY_CIDRS: the addresses of the proxies "
+                "whose header is believed (e.g. 10.0.0.0/8)"
+            )
+        self.trusted_proxy_networks  # noqa: B018 - raises for a CIDR that is not one
         if self.chunk_overlap >= self.chunk_tokens:
             raise ValueError("CHUNK_OVERLAP must be smaller than CHUNK_TOKENS")
         if self.embedding_provider == "openai" and not (
@@ -155,6 +183,20 @@ class Settings(BaseSettings):
             return "local"
         keys = (self.llm_api_key, self.llm_base_url, self.openai_api_key, self.openai_base_url)
         return "openai" if any(keys) else "extractive"
+
+    @cached_property
+    def trusted_proxy_networks(self) -> list[Network]:
+        return parse_networks([c for c in self.trusted_proxy_cidrs.split(",") if c.strip()])
+
+    @property
+    def owner_issuer(self) -> str | None:
+        if self.jwt_issuer is not None:
+            return self.jwt_issuer
+        if self.supabase_url is not None:
+            return self.supabase_url.rstrip("/") + "/auth/v1"
+        if self.embedded and self.supabase_jwt_secret is None and not self.supabase_jwks_url:
+            return "askbase"  # tokens of `askbase token`
+        return None
 
     @property
     def demo_enabled(self) -> bool:

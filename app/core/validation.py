@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -28,13 +27,6 @@ _ORIGIN = re.compile(
 MAX_THEME_BYTES = 4096
 
 Model = TypeVar("Model", bound=BaseModel)
-
-
-def parse_id(value: str, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise BadUserInput(f"`{field}` is not a valid id.", field=field) from None
 
 
 def validated(model: type[Model], data: dict[str, Any]) -> Model:

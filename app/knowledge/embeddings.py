@@ -246,7 +246,9 @@ class OpenAIEmbedder:
 
 
 class QueryCache:
-    """An embedder that keeps the vectors of recent questions, by their exact text.
+    """An embedder that keeps the vectors of recent questions, by their exact text within
+    one scope (a website: how fast a question is answered must not tell one website's
+    visitors what another website's visitors asked).
 
     Visitors send the same questions again and again (the widget's suggested questions);
     each is embedded once, and identical questions arriving together share one inference.
@@ -257,7 +259,9 @@ class QueryCache:
         self.inner = inner
         self.size = size
         self.hits = 0
-        self._vectors: OrderedDict[str, asyncio.Future[npt.NDArray[np.float32]]] = OrderedDict()
+        self._vectors: OrderedDict[tuple[str, str], asyncio.Future[npt.NDArray[np.float32]]] = (
+            OrderedDict()
+        )
 
     @property
     def name(self) -> str:
@@ -267,20 +271,22 @@ class QueryCache:
     def dimension(self) -> int:
         return self.inner.dimension
 
-    async def embed(self, texts: Sequence[str], kind: Kind = "passage") -> Vectors:
+    async def embed(
+        self, texts: Sequence[str], kind: Kind = "passage", *, scope: str = ""
+    ) -> Vectors:
         if kind != "query" or len(texts) != 1 or self.size <= 0:
             return await self.inner.embed(texts, kind)
-        text = texts[0]
-        future = self._vectors.get(text)
+        key = (scope, texts[0])
+        future = self._vectors.get(key)
         if future is None:
-            future = asyncio.ensure_future(self._one(text))
-            future.add_done_callback(lambda done: self._forget_failed(text, done))
-            self._vectors[text] = future
+            future = asyncio.ensure_future(self._one(texts[0]))
+            future.add_done_callback(lambda done: self._forget_failed(key, done))
+            self._vectors[key] = future
             if len(self._vectors) > self.size:
                 self._vectors.popitem(last=False)
         else:
             self.hits += 1
-            self._vectors.move_to_end(text)
+            self._vectors.move_to_end(key)
         # Shielded: one caller going away must not cancel the others' shared inference.
         return (await asyncio.shield(future))[None, :]
 
@@ -289,10 +295,12 @@ class QueryCache:
         vector.setflags(write=False)  # shared by every caller of this question
         return vector
 
-    def _forget_failed(self, text: str, future: asyncio.Future[npt.NDArray[np.float32]]) -> None:
+    def _forget_failed(
+        self, key: tuple[str, str], future: asyncio.Future[npt.NDArray[np.float32]]
+    ) -> None:
         failed = future.cancelled() or future.exception() is not None
-        if failed and self._vectors.get(text) is future:
-            del self._vectors[text]
+        if failed and self._vectors.get(key) is future:
+            del self._vectors[key]
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -14,7 +14,7 @@ from askbase.app.auth.context import Context, visible_website
 from askbase.app.auth.tokens import Visitor
 from askbase.app.core.errors import BadUserInput, Forbidden, Unavailable
 from askbase.app.core.settings import Settings
-from askbase.app.knowledge.embeddings import Embedder, EmbeddingUnavailable
+from askbase.app.knowledge.embeddings import Embedder, EmbeddingUnavailable, QueryCache
 from askbase.database import search
 
 SNIPPET_CHARS = 320
@@ -87,9 +87,15 @@ class Tuning:
         )
 
 
-async def embed_query(embedder: Embedder, text: str) -> npt.NDArray[np.float32]:
+async def embed_query(
+    embedder: Embedder, text: str, website_id: uuid.UUID
+) -> npt.NDArray[np.float32]:
+    """The question's vector; a cache of recent questions is kept per website."""
     try:
-        vectors = await embedder.embed([text], "query")
+        if isinstance(embedder, QueryCache):
+            vectors = await embedder.embed([text], "query", scope=str(website_id))
+        else:
+            vectors = await embedder.embed([text], "query")
     except EmbeddingUnavailable:
         raise Unavailable("Search is unavailable right now; try again shortly.") from None
     vector: npt.NDArray[np.float32] = vectors[0]
@@ -148,7 +154,13 @@ async def run(ctx: Context, website_id: uuid.UUID, query: str, limit: int | None
     caller = await ctx.caller()
     if isinstance(caller, Visitor) and caller.website_id != website_id:
         raise Forbidden("This session belongs to another website.")
-    embedding = await embed_query(ctx.state.embedder, text)
+    if not isinstance(caller, Visitor):  # an owner is charged only for their own website
+        async with ctx.db() as conn:
+            await visible_website(conn, website_id)
+    # Each search costs a query embedding (CPU, or a paid API call): counted like a
+    # question, each alias of a request on its own.
+    await ctx.charge(caller, website_id)
+    embedding = await embed_query(ctx.state.embedder, text, website_id)
     async with ctx.db(search.HNSW_SETTINGS) as conn:
         await visible_website(conn, website_id, owner_view=False)
         return await hybrid_hits(conn, website_id, embedding, text, count, Tuning.of(settings))

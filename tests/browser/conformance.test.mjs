@@ -1,5 +1,5 @@
 // askbase with the GraphQL tools teams already use, against a running `askbase serve`
-// (tests/test_conformance.py starts it): the graphql-http server audits, Apollo Client
+// (tests/web/test_conformance.py starts it): the graphql-http server audits, Apollo Client
 // over HTTP and graphql-ws, and GraphQL Code Generator on the committed schema.graphql
 // with the widget's own operations, type-checked by tsc.
 import assert from "node:assert/strict";

@@ -1,5 +1,5 @@
 // The widget in a real browser: Debian's chromium, driven by playwright-core, against a
-// running `askbase serve` (started by tests/test_widget_browser.py, which passes ASKBASE_URL,
+// running `askbase serve` (started by tests/web/test_widget_browser.py, which passes ASKBASE_URL,
 // OWNER_TOKEN, XSS_QUESTION and ARTIFACTS). Nothing is mocked: the demo page, the widget
 // script, the API, the WebSocket and the database are the real ones.
 import assert from "node:assert/strict";

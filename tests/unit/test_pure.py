@@ -32,12 +32,13 @@ from askbase.app.chat.models import (
 from askbase.app.core.errors import BadUserInput, Unauthenticated
 from askbase.app.core.pagination import check_first, decode_cursor, encode_cursor
 from askbase.app.core.settings import ConfigError, load_settings
-from askbase.app.core.validation import WebsiteCreate, parse_id, validated
+from askbase.app.core.validation import WebsiteCreate, validated
 from askbase.app.knowledge.ingest.chunk import chunk_blocks
 from askbase.app.knowledge.ingest.detect import UnsupportedFile, detect
 from askbase.app.knowledge.ingest.parse import Block
 from askbase.app.observability.metrics import ROUTES, route_label
 from askbase.database.pool import _literal
+from askbase.resolvers.arguments import parse_id
 
 SECRET = b"unit-test-owner-secret-" + b"x" * 20
 
@@ -193,3 +194,25 @@ def test_json_logs_carry_no_local_variables_and_name_the_pooler_setting() -> Non
     assert "eyJ-very-secret-token" not in lines[0] and '"locals"' not in lines[0]
     assert "DATABASE_POOL_MODE=transaction" in lines[1]
     assert "DATABASE_POOL_MODE" not in lines[0]
+
+
+def test_forwarded_clients_are_believed_only_from_trusted_proxies() -> None:
+    from askbase.app.auth.clients import client_key
+    from askbase.app.core.settings import parse_networks
+
+    proxies = parse_networks(["10.0.0.0/8"])
+    # From a trusted proxy: the first hop from the right that no trusted proxy wrote.
+    assert client_key("10.0.0.2", "198.51.100.7, 10.0.0.9", proxies) == "198.51.100.7"
+    # Whatever the client wrote to the left of its real address is never used.
+    assert client_key("10.0.0.2", "1.2.3.4, 203.0.113.5", proxies) == "203.0.113.5"
+    # A chain shorter than expected still ends at an address a proxy wrote.
+    assert client_key("10.0.0.2", "203.0.113.5", proxies) == "203.0.113.5"
+    # From anyone else, or with no trusted proxies configured, the header is ignored.
+    assert client_key("203.0.113.9", "1.2.3.4", proxies) == "203.0.113.9"
+    assert client_key("10.0.0.2", "1.2.3.4", []) == "10.0.0.2"
+    # Garbage in the chain stops the walk at the last address a trusted proxy wrote.
+    assert client_key("10.0.0.2", "1.2.3.4, nonsense, 10.0.0.3", proxies) == "10.0.0.3"
+    # IPv6 clients are counted per /64.
+    v6 = [client_key("2001:db8:1:2::1", None, []), client_key("2001:db8:1:2:ffff::9", None, [])]
+    assert v6 == ["2001:db8:1:2::/64", "2001:db8:1:2::/64"]
+    assert client_key("[2001:db8:1:3::1]:443", None, []) == "2001:db8:1:3::/64"

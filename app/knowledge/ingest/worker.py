@@ -141,6 +141,16 @@ class Worker:
         """Claim and process one job; False when there was none."""
         settings = self.ingestion.settings
         async with self.ingestion.db.service() as conn:
+            attempts = settings.ingest_max_attempts
+            abandoned = await jobs.fail_abandoned(
+                conn,
+                settings.ingest_lease_seconds,
+                attempts,
+                f"Ingestion stopped after {attempts} attempts: processing this file never "
+                "finished (it may be too large or malformed).",
+            )
+            if abandoned:
+                log.warning("jobs failed after their last lease ran out", jobs=abandoned)
             job = await jobs.claim(conn, self.name, settings.ingest_lease_seconds)
             if job is not None:
                 await documents.set_status(conn, job["document_id"], "processing")
@@ -156,8 +166,17 @@ class Worker:
             document_id=str(document_id), job_id=str(job["id"]), attempt=job["attempts"]
         )
         heartbeat = asyncio.create_task(self._heartbeat(job["id"]))
+        work = asyncio.create_task(
+            ingest_document(self.ingestion, document_id, self.name, job["id"])
+        )
         try:
-            count = await ingest_document(self.ingestion, document_id, self.name, job["id"])
+            await asyncio.wait({work, heartbeat}, return_when=asyncio.FIRST_COMPLETED)
+            if not work.done():  # the heartbeat found the lease taken over: stop now
+                work.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await work
+                raise _LostLease
+            count = work.result()
             bound.info("document ready", chunks=count)
         except (ParseError, UnsupportedFile) as error:
             bound.info("document failed", reason=str(error))
@@ -185,9 +204,9 @@ class Worker:
                     ):
                         await documents.set_status(conn, document_id, "pending")
         finally:
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
+            for task in (work, heartbeat):
+                task.cancel()  # no-ops for a finished task
+            await asyncio.gather(work, heartbeat, return_exceptions=True)
 
     async def _fail(self, job: asyncpg.Record, message: str) -> None:
         async with self.ingestion.db.service() as conn:
@@ -195,12 +214,14 @@ class Worker:
                 await documents.set_status(conn, job["document_id"], "failed", error=message)
 
     async def _heartbeat(self, job_id: uuid.UUID) -> None:
+        """Extend the lease until cancelled; return once another worker holds the job."""
         interval = max(0.5, self.ingestion.settings.ingest_lease_seconds / 3)
         while True:
             await asyncio.sleep(interval)
             with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 async with self.ingestion.db.service() as conn:
-                    await jobs.heartbeat(conn, job_id, self.name)
+                    if not await jobs.heartbeat(conn, job_id, self.name):
+                        return
 
 
 def _safe_reason(error: BaseException) -> str:

@@ -1,4 +1,4 @@
-"""askbase on a database set up the way a Supabase project's is (tests/supabase_init.sql):
+"""askbase on a database set up the way a Supabase project's is (tests/database/supabase_init.sql):
 a non-superuser owner role, the API roles with Supabase's default privileges on schema
 public, pgvector in schema extensions, auth.* helpers that read PostgREST's claims.
 
@@ -24,6 +24,7 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.chat.test_chat_stream import REFUNDS, connected, events, new_chat, start
 from tests.conftest import (
     ADD_MESSAGE,
     CREATE_CHAT,
@@ -37,9 +38,8 @@ from tests.conftest import (
     owner_token,
     visitor_session,
 )
-from tests.test_chat_stream import REFUNDS, connected, events, new_chat, start
-from tests.test_documents import ADD_TEXT, DOCUMENT, upload, wait_until_done
-from tests.test_ws import recv
+from tests.knowledge.test_documents import ADD_TEXT, DOCUMENT, upload, wait_until_done
+from tests.web.test_ws import recv
 
 INIT_SQL = (Path(__file__).parent / "supabase_init.sql").read_text(encoding="utf-8")
 OWNER = "supabase_owner"  # Supabase's `postgres`: the embedded superuser already has that name
@@ -684,7 +684,9 @@ async def test_every_table_keeps_owner_as_rows_from_owner_b_and_from_other_visit
     for table in tables:
         rows = await rows_of(seeded.project, table, seeded.site_a)
         if table.tenant_key:
-            assert rows, f"seed a row of website A in {table.name} (tests/test_supabase.py)"
+            assert rows, (
+                f"seed a row of website A in {table.name} (tests/database/test_supabase.py)"
+            )
         await assert_cannot_reach(
             postgrest,
             "authenticated",

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import from_schema, nodes
 
 from tests.conftest import ORIGIN, owner_token
-from tests.test_scale_out import askbase
+from tests.runtime.test_scale_out import askbase
 
 SCALARS = {
     "DateTime": st.datetimes(timezones=st.just(UTC)).map(lambda d: nodes.String(d.isoformat())),

@@ -228,6 +228,13 @@ async def test_repeated_questions_are_embedded_once() -> None:
     await cache.embed(["second question"], "query")
     assert len(inferences) == count + 1 and inferences[-1] == ["second question"]
 
+    # Another website's visitors do not share the cache: its timing tells them nothing.
+    count = len(inferences)
+    await cache.embed([question], "query", scope="website-b")
+    assert len(inferences) == count + 1 and inferences[-1] == [question]
+    await cache.embed([question], "query", scope="website-b")
+    assert len(inferences) == count + 1
+
 
 async def test_a_question_whose_caller_left_is_still_answered_for_the_others() -> None:
     cache = QueryCache(LocalEmbedder(), size=8)

@@ -149,28 +149,30 @@ async def test_every_table_has_row_level_security(admin: asyncpg.Connection) -> 
 async def test_a_pooled_connection_keeps_no_role_or_claims_after_its_transaction(
     pg_dsn: str, admin: asyncpg.Connection
 ) -> None:
-    """The pool skips asyncpg's reset query (one round trip per transaction), so session
-    state would survive a release: the probe below proves the skip (it fails when the
-    pool's reset hook is removed), and the role and claims, set transaction-locally,
-    must not survive, nor a transaction left open (a cancelled request)."""
+    """A request's transaction ends with a reset in the same round trip as its commit or
+    rollback: even a role and claims set for the whole session (a bug) do not reach the
+    next request on the same connection, and a failed request leaves no transaction."""
     from askbase.database.pool import Database, create_pool
 
     db = Database(await create_pool(pg_dsn, min_size=1, max_size=1))
+    leak = (
+        "select set_config('role', 'anon', false), "
+        "set_config('request.jwt.claims', '{\"sub\": \"leaked\"}', false)"
+    )
     try:
-        async with db.pool.acquire() as conn:
-            await conn.execute("select set_config('askbase.probe', 'session state', false)")
         async with db.session("anon", {"sub": str(uuid.uuid4()), "role": "anon"}) as conn:
             assert await conn.fetchval("select current_user") == "anon"
+            await conn.execute(leak)
+        with pytest.raises(asyncpg.UndefinedTableError):
+            async with db.service() as conn:
+                await conn.execute(leak)
+                await conn.execute("select * from no_such_table")
         async with db.pool.acquire() as conn:  # the same connection: max_size=1
-            assert await conn.fetchval("select current_setting('askbase.probe', true)") == (
-                "session state"
-            ), "the reset query ran: the pool's reset hook is gone"
-            assert await conn.fetchval("select current_user") != "anon"
-            assert not await conn.fetchval("select current_setting('request.jwt.claims', true)")
-            await conn.execute("begin; select set_config('role', 'anon', true)")
-        async with db.pool.acquire() as conn:
             assert not conn.is_in_transaction()
-            assert await conn.fetchval("select current_user") != "anon"
+            assert await conn.fetchval("select current_user") == await conn.fetchval(
+                "select session_user"
+            )
+            assert not await conn.fetchval("select current_setting('request.jwt.claims', true)")
     finally:
         await db.close()
 

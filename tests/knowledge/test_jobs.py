@@ -122,6 +122,54 @@ async def test_a_crashed_workers_job_is_taken_over_after_its_lease(
         )
 
 
+async def test_a_job_whose_worker_dies_on_every_attempt_fails_at_the_cap(
+    db: Database, tmp_path: Path
+) -> None:
+    """A poison job (its worker dies each time) is not re-claimed forever: once its last
+    allowed attempt's lease runs out, the job and its document fail with a reason."""
+    [doc] = await queue_documents(db, 1)
+    work = ingestion(db, tmp_path, INGEST_LEASE_SECONDS=1, INGEST_MAX_ATTEMPTS=2)
+    for dead in ("a", "b"):  # two workers claim it and die without a word
+        async with db.session("service_role", {"role": "service_role"}) as conn:
+            assert await jobs.claim(conn, dead, 0) is not None
+    await asyncio.sleep(1.2)
+    assert await Worker(work, events=None, name="c").run_once() is False
+    async with db.session("service_role", {"role": "service_role"}) as conn:
+        job = await conn.fetchrow(
+            "select status, attempts, error from jobs where document_id = $1", doc
+        )
+        row = await conn.fetchrow("select status, error from documents where id = $1", doc)
+    assert job["status"] == "failed" and job["attempts"] == 2
+    assert row["status"] == "failed" and "after 2 attempts" in row["error"]
+
+
+async def test_a_worker_whose_lease_is_taken_over_stops_at_its_next_heartbeat(
+    db: Database, tmp_path: Path
+) -> None:
+    [doc] = await queue_documents(db, 1)
+    work = ingestion(db, tmp_path, INGEST_LEASE_SECONDS=1.5)
+    worker = Worker(work, events=None, name="slow")
+    started = asyncio.Event()
+
+    async def stuck(*_args: Any) -> int:
+        started.set()
+        await asyncio.sleep(60)  # a parse that hangs
+        return 0
+
+    import askbase.app.knowledge.ingest.worker as worker_module
+
+    original = worker_module.ingest_document
+    worker_module.ingest_document = stuck  # type: ignore[assignment]
+    try:
+        running = asyncio.create_task(worker.run_once())
+        await started.wait()
+        async with db.session("service_role", {"role": "service_role"}) as conn:
+            await conn.execute("update jobs set locked_by = 'other' where document_id = $1", doc)
+        assert await asyncio.wait_for(running, timeout=5) is True  # not the 60 s parse
+    finally:
+        worker_module.ingest_document = original  # type: ignore[assignment]
+
+
 async def test_failures_are_retried_a_bounded_number_of_times(db: Database, tmp_path: Path) -> None:
     [doc] = await queue_documents(db, 1)
     # A real OpenAI-compatible client aimed at a port where nothing listens.

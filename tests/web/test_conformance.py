@@ -10,9 +10,9 @@ from gql import Client, GraphQLRequest
 from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 
+from tests.chat.test_chat_stream import REFUNDS, STREAM
 from tests.conftest import ORIGIN, Api, Tenant, visitor_session
-from tests.test_chat_stream import REFUNDS, STREAM
-from tests.test_search import add_text
+from tests.knowledge.test_search import add_text
 
 CREATE_CHAT = "mutation($w: ID!) { createChat(websiteId: $w) { id websiteId } }"
 MESSAGES = "query($c: ID!) { messages(chatId: $c) { nodes { role status content } } }"

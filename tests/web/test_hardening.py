@@ -23,7 +23,7 @@ from pypdf.generic import (
 )
 
 from tests.conftest import Api, owner_token, running_api
-from tests.test_documents import DOCUMENT, upload, wait_until_done
+from tests.knowledge.test_documents import DOCUMENT, upload, wait_until_done
 
 
 def docx_with_part(name: str, megabytes: int, chunk: bytes) -> bytes:

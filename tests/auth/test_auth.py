@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import threading
@@ -122,8 +123,10 @@ async def test_a_visitor_token_signed_with_the_owner_secret_is_refused(
 
 class _Jwks(BaseHTTPRequestHandler):
     body = b"{}"
+    fetches = 0
 
     def do_GET(self) -> None:
+        type(self).fetches += 1
         self.send_response(200)
         self.send_header("content-type", "application/json")
         self.end_headers()
@@ -133,25 +136,35 @@ class _Jwks(BaseHTTPRequestHandler):
         pass
 
 
+def public_jwk(key: Any, alg: str, kid: str) -> dict[str, Any]:
+    algo = jwt.get_algorithm_by_name(alg)
+    jwk = json.loads(algo.to_jwk(key.public_key()))  # type: ignore[attr-defined]
+    return {**jwk, "kid": kid, "alg": alg, "use": "sig"}
+
+
 @pytest.fixture
-def jwks_server() -> Iterator[tuple[str, Any, Any]]:
-    """A real JWKS endpoint on 127.0.0.1 serving one EC and one RSA public key."""
-    ec_key = ec.generate_private_key(ec.SECP256R1())
-    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    keys = []
-    for kid, key, alg in (("ec-1", ec_key, "ES256"), ("rsa-1", rsa_key, "RS256")):
-        algo = jwt.get_algorithm_by_name(alg)
-        jwk = json.loads(algo.to_jwk(key.public_key()))  # type: ignore[attr-defined]
-        keys.append({**jwk, "kid": kid, "alg": alg, "use": "sig"})
-    handler = type("Handler", (_Jwks,), {"body": json.dumps({"keys": keys}).encode()})
+def jwks_handler() -> Iterator[tuple[str, type[_Jwks]]]:
+    """A real JWKS endpoint on 127.0.0.1; set `handler.body` to change what it serves."""
+    handler = type("Handler", (_Jwks,), {"body": b'{"keys": []}', "fetches": 0})
     server = HTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}/jwks.json", ec_key, rsa_key
+        yield f"http://127.0.0.1:{server.server_port}/jwks.json", handler
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def jwks_server(jwks_handler: tuple[str, type[_Jwks]]) -> tuple[str, Any, Any]:
+    """The JWKS serving one EC and one RSA public key."""
+    url, handler = jwks_handler
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    keys = [public_jwk(ec_key, "ES256", "ec-1"), public_jwk(rsa_key, "RS256", "rsa-1")]
+    handler.body = json.dumps({"keys": keys}).encode()
+    return url, ec_key, rsa_key
 
 
 def asymmetric_token(key: Any, alg: str, kid: str, **claims: Any) -> str:
@@ -182,5 +195,37 @@ async def test_jwks_tokens_are_verified_with_the_projects_keys(
             asymmetric_token(rsa_key, "RS256", "rsa-1", aud="other"),
         ]
         for token in refused:
+            error = await api.error(WEBSITES, token=token)
+            assert error["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_key_removed_from_the_jwks_is_refused_once_the_set_expires(
+    start_api: Any, jwks_handler: tuple[str, type[_Jwks]]
+) -> None:
+    """A revoked signing key stays trusted no longer than JWKS_CACHE_SECONDS, and forged
+    key ids do not turn requests into fetches of the set."""
+    url, handler = jwks_handler
+    old, new = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    handler.body = json.dumps({"keys": [public_jwk(old, "ES256", "old")]}).encode()
+    async with start_api(SUPABASE_JWKS_URL=url, JWKS_CACHE_SECONDS=1) as api:
+        assert await api.data(WEBSITES, token=asymmetric_token(old, "ES256", "old"))
+        handler.body = json.dumps({"keys": [public_jwk(new, "ES256", "new")]}).encode()
+        await asyncio.sleep(1.5)
+        error = await api.error(WEBSITES, token=asymmetric_token(old, "ES256", "old"))
+        assert error["extensions"]["code"] == "UNAUTHENTICATED"
+        assert await api.data(WEBSITES, token=asymmetric_token(new, "ES256", "new"))
+        fetched = handler.fetches
+        for i in range(5):
+            forged = asymmetric_token(new, "ES256", f"forged-{i}")
+            error = await api.error(WEBSITES, token=forged)
+            assert error["extensions"]["code"] == "UNAUTHENTICATED"
+        assert handler.fetches - fetched <= 1
+
+
+async def test_the_owner_issuer_is_pinned(start_api: Any) -> None:
+    issuer = "https://project.supabase.co/auth/v1"
+    async with start_api(JWT_ISSUER=issuer) as api:
+        assert await api.data(WEBSITES, token=owner_token(iss=issuer)) == {"websites": []}
+        for token in (owner_token(iss="https://other.supabase.co/auth/v1"), owner_token()):
             error = await api.error(WEBSITES, token=token)
             assert error["extensions"]["code"] == "UNAUTHENTICATED"

@@ -15,12 +15,12 @@ from typing import Any
 import asyncpg
 import httpx
 
+from tests.chat.test_chat_stream import connected, events, new_chat, start
 from tests.conftest import ORIGIN, START_SESSION, Api, askbase_process, owner_token
-from tests.test_chat_stream import connected, events, new_chat, start
-from tests.test_documents import upload
-from tests.test_ws import recv
+from tests.knowledge.test_documents import upload
+from tests.web.test_ws import recv
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FAQ = (
     b"# Shipping\n\nParcels leave the warehouse within two working days.\n\n"
     b"# Returns\n\nReturns are accepted for thirty days after delivery."
@@ -35,6 +35,7 @@ def askbase(command: str, dsn: str, data_dir: Path, **env: str) -> Iterator[str]
         "INGEST_WORKERS": "0",
         "RATE_LIMIT_BACKEND": "postgres",
         "TRUSTED_PROXY_HEADER": "x-client-ip",
+        "TRUSTED_PROXY_CIDRS": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
     }
     with askbase_process(command, data_dir, **{**shared, **env}) as url:

@@ -9,9 +9,9 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.chat.test_chat_stream import REFUNDS, connected, events, new_chat, start
 from tests.conftest import Api, Tenant, owner_token, running_api, visitor_session
-from tests.test_chat_stream import REFUNDS, connected, events, new_chat, start
-from tests.test_search import add_text
+from tests.knowledge.test_search import add_text
 
 
 async def scrape(api: Api, **headers: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from tests.conftest import Api, Tenant
-from tests.test_documents import ADD_TEXT, SEARCH, wait_until_done
+from tests.knowledge.test_documents import ADD_TEXT, SEARCH, wait_until_done
 
 
 async def add_text(api: Api, site: Tenant, name: str, text: str) -> str:

@@ -23,7 +23,7 @@ import pytest
 from askbase.app.tenancy.demo import DEMO_OWNER
 from tests.conftest import askbase_process, owner_token
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BROWSER_TESTS = ROOT / "tests" / "browser"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 XSS_DOCUMENT = (
@@ -78,6 +78,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
             # handshakes do not: chromium sends no extra headers there), and the
             # rate-limit test, the last, reaches the per-IP limit soon.
             TRUSTED_PROXY_HEADER="x-test-client-ip",
+            TRUSTED_PROXY_CIDRS="127.0.0.1",
             RATE_LIMIT_IP_PER_MINUTE="20",
         ) as url,
         httpx.Client(base_url=url, timeout=10) as http,

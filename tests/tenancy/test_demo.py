@@ -7,9 +7,9 @@ from pathlib import Path
 import asyncpg
 
 from askbase.app.tenancy.demo import DEMO_DOMAIN, DEMO_OWNER
+from tests.chat.test_chat_stream import connected, events, new_chat, start
 from tests.conftest import owner_token, running_api
-from tests.test_chat_stream import connected, events, new_chat, start
-from tests.test_documents import wait_until_done
+from tests.knowledge.test_documents import wait_until_done
 
 
 async def test_the_demo_website_answers_from_the_readme(fresh_dsn: str, tmp_path: Path) -> None:

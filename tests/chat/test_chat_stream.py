@@ -15,8 +15,8 @@ import pytest
 import websockets
 
 from tests.conftest import CREATE_CHAT, ORIGIN, Api, Tenant, visitor_session
-from tests.test_search import add_text
-from tests.test_ws import recv
+from tests.knowledge.test_search import add_text
+from tests.web.test_ws import recv
 
 STREAM = """
 subscription($c: ID!, $m: String!) {

@@ -32,6 +32,7 @@ import httpx
 import pytest
 
 from askbase.database.migrate import load_migrations
+from tests.chat.test_chat_stream import MESSAGES, connected, events, new_chat, start
 from tests.conftest import (
     ORIGIN,
     START_SESSION,
@@ -42,9 +43,8 @@ from tests.conftest import (
     owner_token,
     stop_process,
 )
-from tests.test_chat_stream import MESSAGES, connected, events, new_chat, start
-from tests.test_documents import DOCUMENT, upload, wait_until_done
-from tests.test_ws import recv
+from tests.knowledge.test_documents import DOCUMENT, upload, wait_until_done
+from tests.web.test_ws import recv
 
 
 def _pgbouncer_binary() -> str | None:
@@ -427,6 +427,7 @@ async def test_the_postgres_rate_limit_holds(pooler: Pooler, site: Site, tmp_pat
         DATABASE_URL=pooler.url(),
         INGEST_WORKERS="0",
         TRUSTED_PROXY_HEADER="x-client-ip",
+        TRUSTED_PROXY_CIDRS="127.0.0.1",
         RATE_LIMIT_IP_PER_MINUTE="3",
         **TRANSACTION_MODE,
     ) as url:

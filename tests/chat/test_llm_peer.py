@@ -33,10 +33,10 @@ import httpx
 import pytest
 import websockets
 
+from tests.chat.test_chat_stream import REFUNDS, connected, events, new_chat, start
 from tests.conftest import Api, Tenant, owner_token, running_api
-from tests.test_chat_stream import REFUNDS, connected, events, new_chat, start
-from tests.test_search import add_text
-from tests.test_ws import recv
+from tests.knowledge.test_search import add_text
+from tests.web.test_ws import recv
 
 pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] is not installed")
 

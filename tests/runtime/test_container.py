@@ -17,7 +17,7 @@ import httpx
 
 from tests.conftest import JWT_SECRET, free_socket, stop_process, wait_until_serving
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 # No site module (so no editable install of the source tree) and no current directory on
 # the path: imports come only from PYTHONPATH, as in the image's virtual environment.

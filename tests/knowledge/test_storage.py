@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from tests import files
 from tests.conftest import CREATE_WEBSITE, Tenant, free_socket, owner_token, running_api
-from tests.test_documents import DOCUMENT, SEARCH, upload, wait_until_done
+from tests.knowledge.test_documents import DOCUMENT, SEARCH, upload, wait_until_done
 
 KEY = "service-role-key-for-tests"
 

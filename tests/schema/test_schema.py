@@ -10,7 +10,7 @@ from graphql import build_schema, find_breaking_changes
 
 from askbase.schema.build import export_sdl
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 VENDORED_CONTRACT = ROOT / "tests" / "contract.graphql"
 SHARED_CONTRACT = ROOT.parent / "shared" / "contract.graphql"
 # Sections of the shared contract whose issues are still open; the vendored copy leaves

@@ -17,7 +17,7 @@ from tests.conftest import (
     owner_token,
     running_api,
 )
-from tests.test_documents import wait_until_done
+from tests.knowledge.test_documents import wait_until_done
 
 
 async def test_the_service_rides_out_a_database_restart(tmp_path: Path) -> None:
