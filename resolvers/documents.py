@@ -59,7 +59,7 @@ async def download_url(
             ctx, parse_id(website_id, "websiteId"), parse_id(document_id, "id"), filename
         )
     path = downloads.download_path(
-        ctx.state.keys.visitor_secret,
+        ctx.state.keys.download_secret,
         parse_id(document_id, "id"),
         ctx.state.settings.download_url_ttl_seconds,
     )
@@ -101,6 +101,7 @@ async def status_changes(
             if last in TERMINAL:
                 return
             notified = ""
+            await ctx.reauthorize()  # a long watch: the owner's token must still be valid
             with contextlib.suppress(TimeoutError):
                 notified = await asyncio.wait_for(
                     changes.get(), timeout=ctx.state.events.recheck_seconds

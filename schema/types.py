@@ -334,6 +334,10 @@ class ChatFailed:
         deprecation_reason="Use `detail`: same text, no clash with MessageDone.message."
     )
     detail: str
+    retry_after: int | None = strawberry.field(
+        default=None,
+        description="Seconds after which asking again may succeed (UNAVAILABLE when busy).",
+    )
 
 
 ChatEvent = Annotated[
@@ -356,6 +360,7 @@ def chat_event(event: answer.Event) -> SourcesFound | TokenDelta | MessageDone |
         code=event.code,
         message=event.message,
         detail=event.message,
+        retry_after=event.retry_after,
     )
 
 

@@ -17,7 +17,7 @@
       ... on SourcesFound { messageId sources { documentId title snippet } }
       ... on TokenDelta { messageId text }
       ... on MessageDone { message { id content status sources { documentId title snippet } } }
-      ... on ChatFailed { code detail } } }`,
+      ... on ChatFailed { code detail retryAfter } } }`,
   };
 
   const STRINGS = {
@@ -29,6 +29,7 @@
       failed: "Something went wrong. Please try again.",
       offline: "Cannot reach the assistant. Check your connection and retry.",
       limited: "Too many questions at once. Try again in {s} s.",
+      busy: "The assistant is busy. Trying again…",
       conversation: "Conversation", suggestions: "Suggested questions", newChat: "New conversation",
     },
     de: {
@@ -40,6 +41,7 @@
       failed: "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.",
       offline: "Der Assistent ist nicht erreichbar. Prüfen Sie Ihre Verbindung.",
       limited: "Zu viele Fragen auf einmal. Bitte in {s} s erneut versuchen.",
+      busy: "Der Assistent ist ausgelastet. Neuer Versuch…",
       conversation: "Unterhaltung", suggestions: "Vorgeschlagene Fragen",
       newChat: "Neue Unterhaltung",
     },
@@ -52,6 +54,7 @@
       failed: "Une erreur est survenue. Veuillez réessayer.",
       offline: "Impossible de joindre l’assistant. Vérifiez votre connexion.",
       limited: "Trop de questions à la fois. Réessayez dans {s} s.",
+      busy: "L'assistant est occupé. Nouvel essai…",
       conversation: "Conversation", suggestions: "Questions suggérées",
       newChat: "Nouvelle conversation",
     },
@@ -667,7 +670,7 @@ font:inherit;color:var(--ab-text);background:var(--ab-bg)}
       this.answer(question);
     }
 
-    answer(question) {
+    answer(question, attempt = 0) {
       const node = el("div", { class: "msg assistant", "aria-busy": "true" });
       const body = el("div", { class: "body" });
       const typing = el("div", { class: "typing", role: "status", "aria-label": this.t.typing }, el("span"), el("span"), el("span"));
@@ -697,6 +700,18 @@ font:inherit;color:var(--ab-text);background:var(--ab-bg)}
         this.streaming = null;
         this.setStreaming(false);
         if (note) node.append(el("div", { class: "note" }, note));
+        if (error && error.code === "UNAVAILABLE" && error.retryAfter > 0 && !text && attempt < 3) {
+          // The server sheds load: nothing was stored, so ask again after its wait, with
+          // jitter so that refused visitors do not all come back at the same moment.
+          node.append(el("div", { class: "note", role: "status" }, this.t.busy));
+          this.live.textContent = this.t.busy;
+          const delay = error.retryAfter * 1000 * (1 + Math.random());
+          setTimeout(() => {
+            node.remove();
+            this.answer(question, attempt + 1);
+          }, delay);
+          return;
+        }
         if (error && error.code === "NOT_FOUND") this.save({ chatId: null }); // chat deleted
         if (error) this.retryButton(node, error, () => {
           node.remove();
@@ -736,7 +751,7 @@ font:inherit;color:var(--ab-text);background:var(--ab-bg)}
                 break;
               case "ChatFailed":
                 this.showSources(node, sources);
-                end(null, new GraphQLError(event.detail, event.code));
+                end(null, new GraphQLError(event.detail, event.code, event.retryAfter));
                 break;
             }
           },

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 
-from askbase.app.core.settings import Network
+from starlette.requests import HTTPConnection
+
+from askbase.app.core.settings import Network, Settings
 
 
 def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -46,3 +48,13 @@ def client_key(peer: str | None, forwarded: str | None, trusted: list[Network]) 
     if client.version == 6:
         return str(ipaddress.ip_network(f"{client}/64", strict=False))
     return str(client)
+
+
+def request_client(connection: HTTPConnection, settings: Settings) -> str:
+    """The client of an HTTP request or WebSocket, as `client_key` reads it."""
+    header = settings.trusted_proxy_header
+    return client_key(
+        connection.client.host if connection.client else None,
+        connection.headers.get(header) if header else None,
+        settings.trusted_proxy_networks,
+    )

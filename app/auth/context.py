@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,8 +15,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from askbase.app.auth.clients import client_key
-from askbase.app.auth.tokens import Anonymous, Owner, Principal, Visitor, db_role, origin_allowed
+from askbase.app.auth.clients import request_client
+from askbase.app.auth.tokens import (
+    TOKEN_LEEWAY_SECONDS,
+    Anonymous,
+    Owner,
+    Principal,
+    Visitor,
+    db_role,
+    origin_allowed,
+)
 from askbase.app.core.errors import Forbidden, NotFound, Unauthenticated
 from askbase.database import websites
 
@@ -55,6 +64,7 @@ class Context:
     response: Response | WebSocket | None = None
     connection_params: dict[str, Any] | None = None
     _principal: Principal | None = None
+    _checked_at: float = 0.0  # when the caller was last verified (time.monotonic)
 
     @property
     def request_id(self) -> str:
@@ -67,14 +77,7 @@ class Context:
     @property
     def client_ip(self) -> str:
         """The client as the rate limits count it (auth/clients.py)."""
-        settings = self.state.settings
-        header = settings.trusted_proxy_header
-        client = self.request.client
-        return client_key(
-            client.host if client else None,
-            self.request.headers.get(header) if header else None,
-            settings.trusted_proxy_networks,
-        )
+        return request_client(self.request, self.state.settings)
 
     def _authorization(self) -> str | None:
         if self.connection_params is not None:
@@ -86,16 +89,36 @@ class Context:
         return self.request.headers.get("authorization")
 
     async def principal(self) -> Principal:
-        """The verified caller, resolved once per request (per connection on a WebSocket).
+        """The verified caller, resolved once per request.
 
-        A visitor must also call from an origin that its website allows.
+        A visitor must also call from an origin that its website allows. A WebSocket
+        resolves it once, at its first operation, and checks it again at every later one
+        (each subscribe): the token must not have expired, and a visitor's origin must
+        still be allowed.
         """
         if self._principal is None:
             principal = await self.state.verifier.principal_from_header(self._authorization())
             if isinstance(principal, Visitor):
                 await self.check_origin(principal.website_id)
             self._principal = principal
+            self._checked_at = time.monotonic()
+        elif isinstance(self.request, WebSocket) and time.monotonic() - self._checked_at > 1:
+            await self.reauthorize()
         return self._principal
+
+    async def reauthorize(self) -> None:
+        """Check a long-lived caller again (a WebSocket, a long answer): Unauthenticated
+        once its token has expired, Forbidden once a visitor's origin is no longer
+        allowed."""
+        principal = self._principal
+        self._checked_at = time.monotonic()
+        if principal is None or isinstance(principal, Anonymous):
+            return
+        expires = principal.claims.get("exp")
+        if isinstance(expires, int | float) and time.time() > expires + TOKEN_LEEWAY_SECONDS:
+            raise Unauthenticated("Token has expired.")
+        if isinstance(principal, Visitor):
+            await self.check_origin(principal.website_id)
 
     async def check_origin(self, website_id: Any) -> None:
         async with self.service_db() as conn:

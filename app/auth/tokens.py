@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import os
 import secrets
 import time
 import uuid
@@ -25,7 +26,7 @@ from askbase.app.core.settings import Settings
 
 VISITOR_AUDIENCE = "askbase-visitor"
 ISSUER = "askbase"
-_LEEWAY_SECONDS = 10
+TOKEN_LEEWAY_SECONDS = 10  # clock skew allowed between a token's issuer and us
 _ASYMMETRIC = ("ES256", "RS256")
 
 
@@ -70,15 +71,23 @@ class Keys:
     owner_issuer: str | None = None  # the `iss` owner tokens must carry, when pinned
     jwks_cache_seconds: float = 300
 
+    @property
+    def download_secret(self) -> bytes:
+        """Signs download links: a key of their own, derived from the visitor key, so a
+        link's signature is never a valid token signature and the other way round."""
+        return hmac.new(self.visitor_secret, b"askbase download links", hashlib.sha256).digest()
+
 
 def local_secret(data_dir: Path) -> bytes:
     """The embedded mode's signing secret, created once in the data dir (mode 0600)."""
     path = data_dir / "jwt-secret"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(secrets.token_urlsafe(48))
-        tmp.chmod(0o600)
+        tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
+        # Private from its creation: never readable by others, not even for a moment.
+        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48))
         tmp.replace(path)
     return path.read_text().strip().encode()
 
@@ -206,7 +215,7 @@ class TokenVerifier:
             algorithms=algorithms,
             audience=self.audience,
             issuer=self.keys.owner_issuer,
-            leeway=_LEEWAY_SECONDS,
+            leeway=TOKEN_LEEWAY_SECONDS,
             options={
                 "require": ["exp", "sub", "aud", *(["iss"] if self.keys.owner_issuer else [])]
             },
@@ -220,7 +229,7 @@ class TokenVerifier:
             algorithms=["HS256"],
             audience=VISITOR_AUDIENCE,
             issuer=ISSUER,
-            leeway=_LEEWAY_SECONDS,
+            leeway=TOKEN_LEEWAY_SECONDS,
             options={"require": ["exp", "sub", "aud", "website_id"]},
         )
         try:

@@ -23,6 +23,8 @@ import asyncpg
 import structlog
 
 from askbase.app.auth.context import Context
+from askbase.app.auth.tokens import Visitor
+from askbase.app.chat.admission import Busy, Slot
 from askbase.app.chat.conversations import charge_for_chat, require_chat
 from askbase.app.chat.models import (
     CHARS_PER_TOKEN,
@@ -79,6 +81,7 @@ class FailedEvent:
     message_id: uuid.UUID | None
     code: str
     message: str
+    retry_after: int | None = None  # seconds, when asking again may succeed
 
 
 Event = SourcesEvent | TokenEvent | DoneEvent | FailedEvent
@@ -142,7 +145,8 @@ def answer_request(
         ],
         passages=passages,
         question=question,
-        model=site["model"],
+        # A model the operator no longer allows (LLM_ALLOWED_MODELS) falls back to theirs.
+        model=site["model"] if site["model"] in settings.allowed_models else None,
         temperature=site["temperature"],
         max_tokens=settings.llm_max_tokens,
     )
@@ -155,12 +159,36 @@ def system_prompt(custom: str | None, passages: Sequence[Passage]) -> str:
 
 async def stream_answer(ctx: Context, chat_id: uuid.UUID, message: str) -> AsyncIterator[Event]:
     state = ctx.state
-    settings = state.settings
-    metrics = state.metrics
     started = time.perf_counter()
-    text = message_content(message, settings.max_message_chars)
+    text = message_content(message, state.settings.max_message_chars)
     caller = await ctx.caller()
     charged = await charge_for_chat(ctx, caller, chat_id)
+    visitor = str(caller.visitor_id) if isinstance(caller, Visitor) else None
+    try:  # a slot until the first token (app/chat/admission.py); nothing is written before
+        slot = await state.admission.acquire(str(charged), visitor)
+    except Busy as busy:
+        if not busy.waited:
+            raise  # refused at once: the subscription fails with UNAVAILABLE, retryAfter
+        yield FailedEvent(None, busy.code, busy.message, busy.retry_after)
+        return
+    try:
+        async for event in _answer(ctx, chat_id, text, charged, started, slot):
+            yield event
+    finally:
+        slot.release()
+
+
+async def _answer(
+    ctx: Context,
+    chat_id: uuid.UUID,
+    text: str,
+    charged: uuid.UUID,
+    started: float,
+    slot: Slot,
+) -> AsyncIterator[Event]:
+    state = ctx.state
+    settings = state.settings
+    metrics = state.metrics
     # The question is embedded (in a thread) while its rows are written.
     embedding = asyncio.ensure_future(embed_query(state.embedder, text, charged))
     embedding.add_done_callback(_retrieve)
@@ -203,6 +231,7 @@ async def stream_answer(ctx: Context, chat_id: uuid.UUID, message: str) -> Async
             if h.similarity is None or h.similarity >= settings.answer_min_similarity
         ]
         yield SourcesEvent(message_id, hits)
+        recheck_at = time.monotonic() + settings.auth_recheck_seconds
         if hits:
             model = state.chat_model
             stream = model.stream(answer_request(site, hits, earlier, text, settings))
@@ -214,12 +243,17 @@ async def stream_answer(ctx: Context, chat_id: uuid.UUID, message: str) -> Async
                 if deltas:
                     if not received:
                         metrics.first_token_seconds.observe(time.perf_counter() - started)
+                        slot.release()  # the costly part is over: the next answer may start
                     received.append(deltas)
                     yield TokenEvent(message_id, deltas)
+                if time.monotonic() >= recheck_at:  # a long answer: is the caller still ok?
+                    await ctx.reauthorize()
+                    recheck_at = time.monotonic() + settings.auth_recheck_seconds
         else:  # nothing relevant: say so instead of letting a model guess
             async for item in ExtractiveAnswerer().say(NOTHING_FOUND):
                 if not received:
                     metrics.first_token_seconds.observe(time.perf_counter() - started)
+                    slot.release()
                 received.append(item.text)
                 yield TokenEvent(message_id, item.text)
         status = "complete"

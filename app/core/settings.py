@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     jwt_audience: str = "authenticated"
     session_secret: SecretStr | None = Field(None, alias="ASKBASE_SESSION_SECRET")
     session_ttl_seconds: int = Field(3600, ge=60, le=30 * 24 * 3600)
+    # How often a long answer checks its caller again (token expiry, allowed origin).
+    auth_recheck_seconds: float = Field(15, gt=0)
 
     log_json: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -111,12 +113,23 @@ class Settings(BaseSettings):
     llm_provider: Literal["openai", "local", "extractive"] | None = None  # see llm_kind
     llm_model_path: Path | None = None  # a GGUF file for the local provider
     llm_model: str = "gpt-4o-mini"
+    # The models an owner may pick for their website (comma-separated), besides
+    # LLM_MODEL: each answer is billed to the operator's key.
+    llm_allowed_models: str = ""
     llm_base_url: str | None = None  # default: OPENAI_BASE_URL
     llm_api_key: SecretStr | None = None  # default: OPENAI_API_KEY
     llm_timeout_seconds: float = Field(60, gt=0)
     llm_first_token_seconds: float = Field(30, gt=0)
     llm_max_retries: int = Field(2, ge=0, le=10)
     llm_max_tokens: int = Field(700, ge=16, le=32000)
+    # Admission control (app/chat/admission.py): answers in their CPU-heavy phase (up
+    # to the first token) at once, how many may wait and how long, and each website's
+    # and each visitor's share. Measured with bench/overload.py on 2 cores.
+    answer_slots: int = Field(4, ge=1, le=1000)
+    answer_queue: int = Field(64, ge=0, le=100_000)
+    answer_queue_seconds: float = Field(2.0, gt=0, le=60)
+    answer_slots_per_website: int = Field(3, ge=1)
+    answer_slots_per_visitor: int = Field(2, ge=1)
     answer_sources: int = Field(5, ge=1, le=20)
     answer_min_similarity: float = Field(0.3, ge=-1, le=1)
     history_tokens: int = Field(1500, ge=0)
@@ -183,6 +196,11 @@ class Settings(BaseSettings):
             return "local"
         keys = (self.llm_api_key, self.llm_base_url, self.openai_api_key, self.openai_base_url)
         return "openai" if any(keys) else "extractive"
+
+    @cached_property
+    def allowed_models(self) -> frozenset[str]:
+        listed = (m.strip() for m in self.llm_allowed_models.split(","))
+        return frozenset({self.llm_model, *(m for m in listed if m)})
 
     @cached_property
     def trusted_proxy_networks(self) -> list[Network]:

@@ -24,6 +24,7 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 class Metrics:
     def __init__(self) -> None:
+        self.jobs_counted_at = float("-inf")  # when /metrics last counted the jobs
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter(
@@ -77,7 +78,7 @@ class Metrics:
         )
         self.jobs = Gauge(
             "askbase_ingestion_jobs",
-            "Ingestion jobs by state, read from the database at each scrape",
+            "Ingestion jobs by state, counted in the database at most every 15 s",
             ["state"],
             registry=r,
         )
@@ -88,6 +89,24 @@ class Metrics:
             "askbase_db_transactions",
             "Request-scoped transactions opened since start",
             registry=r,
+        )
+        self.admission = Counter(
+            "askbase_answer_admissions",
+            "Answers admitted, or refused by admission control and why",
+            ["outcome"],
+            registry=r,
+        )
+        self.admission_wait = Histogram(
+            "askbase_answer_queue_wait_seconds",
+            "How long admitted answers waited for a slot",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.admission_queue = Gauge(
+            "askbase_answer_queue_depth", "Answers waiting for a slot now", registry=r
+        )
+        self.admission_active = Gauge(
+            "askbase_answers_admitted_now", "Answers holding a slot now", registry=r
         )
         self._names: set[str] = set()
 

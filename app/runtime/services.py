@@ -12,6 +12,7 @@ import structlog
 
 from askbase.app.auth.ratelimit import RateLimits
 from askbase.app.auth.tokens import TokenVerifier, load_keys
+from askbase.app.chat.admission import Admission
 from askbase.app.chat.answer import build_model
 from askbase.app.core.settings import Settings
 from askbase.app.knowledge.embedder_check import adopt_or_check
@@ -96,6 +97,15 @@ async def open_services(
         store = await open_store(settings)
         if store is not None:
             stack.push_async_callback(store.aclose)
+        metrics = Metrics()
+        admission = Admission(
+            slots=settings.answer_slots,
+            queue=settings.answer_queue,
+            wait_seconds=settings.answer_queue_seconds,
+            per_website=settings.answer_slots_per_website,
+            per_visitor=settings.answer_slots_per_visitor,
+            metrics=metrics,
+        )
         state = AppState(
             settings=settings,
             db=db,
@@ -110,11 +120,17 @@ async def open_services(
             embedder=embedder,
             events=events,
             ingestion=Ingestion(
-                db=db, embedder=embedder, counter=counter, settings=settings, store=store
+                db=db,
+                embedder=embedder,
+                counter=counter,
+                settings=settings,
+                store=store,
+                pause=admission.pause_for_answers,  # chat before ingestion
             ),
             store=store,
             chat_model=chat_model,
-            metrics=Metrics(),
+            metrics=metrics,
+            admission=admission,
         )
         stop = asyncio.Event()
         tasks = [

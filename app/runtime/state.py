@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from askbase.app.auth.ratelimit import RateLimits
 from askbase.app.auth.tokens import Keys, TokenVerifier
+from askbase.app.chat.admission import Admission
 from askbase.app.chat.models import ChatModel
 from askbase.app.core.settings import Settings
 from askbase.app.knowledge.embeddings import Embedder
@@ -32,5 +33,6 @@ class AppState:
     store: SupabaseStore | None  # None: original files are kept in Postgres
     chat_model: ChatModel
     metrics: Metrics
+    admission: Admission
     demo_website_id: uuid.UUID | None = None  # served at /demo
     drain: Drain = field(default_factory=Drain)

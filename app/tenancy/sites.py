@@ -45,6 +45,12 @@ async def create(ctx: Context, data: WebsiteCreate) -> asyncpg.Record:
 async def update(ctx: Context, website_id: uuid.UUID, data: WebsiteUpdate) -> asyncpg.Record:
     await ctx.owner()
     given = data.model_dump(exclude_unset=True)
+    allowed = ctx.state.settings.allowed_models
+    if given.get("model") is not None and given["model"] not in allowed:
+        raise BadUserInput(
+            f"`model` must be one of: {', '.join(sorted(allowed))} (LLM_ALLOWED_MODELS).",
+            field="model",
+        )
     for key in _NOT_NULL:
         if key in given and given[key] is None:
             raise BadUserInput(f"`{key}` cannot be null.", field=key)

@@ -34,7 +34,7 @@ async def serve_file(request: Request) -> Response:
         expires = int(request.query_params.get("expires", ""))
     except ValueError:
         return JSONResponse({"error": "malformed link"}, status_code=404)
-    expected = _signature(state.keys.visitor_secret, document_id, expires)
+    expected = _signature(state.keys.download_secret, document_id, expires)
     signature = request.query_params.get("signature", "")
     if not hmac.compare_digest(expected, signature) or expires < time.time():
         return JSONResponse({"error": "the link is invalid or has expired"}, status_code=403)

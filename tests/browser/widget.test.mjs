@@ -319,6 +319,55 @@ test("axe-core: no serious or critical violations, open and closed, light and da
   }
 });
 
+test("a busy server: the widget says so and asks again by itself", async () => {
+  const { page, context, errors } = await visitor();
+  // The server's answer to the first question is replaced, inside the page, by the
+  // refusal a server shedding load sends (UNAVAILABLE with retryAfter); the retry goes
+  // to the real server. Making the real server busy would need a slow model here.
+  await page.evaluate(() => {
+    window.__refused = 0;
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+      const message = JSON.parse(data);
+      const query = message.payload && message.payload.query;
+      if (message.type === "subscribe" && query && query.includes("chatStream") && !window.__refused) {
+        window.__refused = 1;
+        const refusal = {
+          id: message.id,
+          type: "error",
+          payload: [{ message: "The assistant is busy", extensions: { code: "UNAVAILABLE", retryAfter: 1 } }],
+        };
+        setTimeout(() => this.onmessage({ data: JSON.stringify(refusal) }), 10);
+        return undefined;
+      }
+      return send.call(this, data);
+    };
+  });
+  await launcher(page).click();
+  await page.waitForFunction(() =>
+    document.querySelector("[data-askbase-widget]").shadowRoot.textContent.includes("Ask me anything"),
+  );
+  const before = await answers(page).count(); // the welcome message
+  await ask(page, "How do I run askbase?");
+  const status = answers(page).last().getByRole("status");
+  await page.waitForFunction(() => {
+    const root = document.querySelector("[data-askbase-widget]").shadowRoot;
+    return root.textContent.includes("The assistant is busy. Trying again");
+  });
+  assert.match(await status.last().innerText(), /busy/);
+  await page.waitForFunction(() => {
+    const root = document.querySelector("[data-askbase-widget]").shadowRoot;
+    const last = [...root.querySelectorAll(".msg.assistant")].pop();
+    return last && !last.hasAttribute("aria-busy") && !last.textContent.includes("busy");
+  }, null, { timeout: 20000 });
+  await settled(page);
+  assert.equal(await answers(page).count(), before + 1, "the refused attempt's bubble is replaced");
+  assert.equal(await answers(page).last().getByRole("alert").count(), 0);
+  assert.match(await answers(page).last().innerText(), /\w/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("rate limits are shown with their wait time", async () => {
   const { page, context } = await visitor();
   await launcher(page).click();

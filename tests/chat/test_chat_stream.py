@@ -25,7 +25,7 @@ subscription($c: ID!, $m: String!) {
     ... on SourcesFound { messageId sources { documentId title snippet } }
     ... on TokenDelta { messageId text }
     ... on MessageDone { message { id role content status sources { documentId } usage { model totalTokens } } }
-    ... on ChatFailed { failedId: messageId code detail legacy: message }
+    ... on ChatFailed { failedId: messageId code detail legacy: message retryAfter }
   }
 }"""
 MESSAGES = "query($c: ID!) { messages(chatId: $c) { nodes { role content status } } }"

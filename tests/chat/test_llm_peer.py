@@ -281,6 +281,53 @@ async def test_a_slow_peer_times_out(
     assert (await assistant_row(admin, chat_id))["status"] == "failed"
 
 
+async def test_answers_past_the_slots_are_queued_then_refused_with_retry_after(
+    pg_dsn: str, tmp_path: Path, relay: tuple[Relay, int], admin: asyncpg.Connection
+) -> None:
+    """One slot, held by an answer whose model stalls before its first token: the next
+    question waits in the queue and, past the deadline, ends with ChatFailed UNAVAILABLE
+    and retryAfter; with the queue full, the one after is refused at once. Nothing is
+    written for a refused question."""
+    relay[0].mode = "stall"
+    async with running_api(
+        pg_dsn,
+        tmp_path,
+        **{**llm_settings(relay[1]), "LLM_MAX_RETRIES": 0, "LLM_FIRST_TOKEN_SECONDS": 3},
+        ANSWER_SLOTS=1,
+        ANSWER_QUEUE=1,
+        ANSWER_QUEUE_SECONDS=0.5,
+    ) as api:
+        site, chat_id = await site_with_refunds(api)
+        chats = [await new_chat_as_owner(api, site) for _ in range(2)]
+        async with (
+            connected(api, "graphql-transport-ws", site.owner) as holder,
+            connected(api, "graphql-transport-ws", site.owner) as queued,
+            connected(api, "graphql-transport-ws", site.owner) as refused,
+        ):
+            await start(holder, "graphql-transport-ws", chat_id, "How long do refunds take?")
+            assert (await asyncio.wait_for(recv(holder), 10))["payload"]["data"]["chatStream"][
+                "__typename"
+            ] == "SourcesFound"  # it holds the slot, waiting for a first token
+            await start(queued, "graphql-transport-ws", chats[0], "Queued question?")
+            await asyncio.sleep(0.1)
+            await start(refused, "graphql-transport-ws", chats[1], "Refused question?")
+            at_once = await asyncio.wait_for(recv(refused), 5)
+            waited = await events(queued)
+        errors = at_once["payload"]["errors"]
+        assert errors[0]["extensions"]["code"] == "UNAVAILABLE"
+        assert errors[0]["extensions"]["retryAfter"] >= 1
+        assert [e["__typename"] for e in waited] == ["ChatFailed"]
+        assert waited[0]["code"] == "UNAVAILABLE" and waited[0]["retryAfter"] >= 1
+        metrics = (await api.http.get("/metrics")).text
+        assert 'askbase_answer_admissions_total{outcome="refused_queue_full"} 1.0' in metrics
+        assert 'askbase_answer_admissions_total{outcome="refused_deadline"} 1.0' in metrics
+    for refused_chat in chats:
+        stored = await admin.fetchval(
+            "select count(*) from public.messages where chat_id = $1", uuid.UUID(refused_chat)
+        )
+        assert stored == 0
+
+
 async def test_completing_the_subscription_cancels_the_model_request(
     llm_api: Api, relay: tuple[Relay, int], admin: asyncpg.Connection
 ) -> None:
@@ -346,6 +393,35 @@ async def test_deleting_the_chat_mid_answer_ends_with_chat_failed(
     assert not await admin.fetchval(
         "select count(*) from public.messages where chat_id = $1", uuid.UUID(chat_id)
     )
+
+
+async def test_a_visitor_whose_origin_is_removed_mid_answer_gets_chat_failed(
+    pg_dsn: str, tmp_path: Path, relay: tuple[Relay, int]
+) -> None:
+    """A long answer checks its caller again as it streams (AUTH_RECHECK_SECONDS): once
+    the owner removes the visitor's origin, the stream ends with ChatFailed FORBIDDEN."""
+    from tests.conftest import ORIGIN, visitor_session
+
+    settings = {**llm_settings(relay[1]), "AUTH_RECHECK_SECONDS": 0.2}
+    async with running_api(pg_dsn, tmp_path, **settings) as api:
+        site, _ = await site_with_refunds(api)
+        await api.data(
+            "mutation($w: ID!, $i: UpdateWebsiteInput!) { updateWebsite(id: $w, input: $i) { id } }",
+            {"w": site.website_id, "i": {"allowedOrigins": [ORIGIN]}},
+            token=site.owner,
+        )
+        session = await visitor_session(api, site.website_id)
+        chat_id = await new_chat(api, session["token"], site.website_id)
+        async with connected(api, "graphql-transport-ws", session["token"]) as ws:
+            await start(ws, "graphql-transport-ws", chat_id, "Explain the refund rules in detail.")
+            await first_token(ws)
+            await api.data(
+                "mutation($w: ID!, $i: UpdateWebsiteInput!) { updateWebsite(id: $w, input: $i) { id } }",
+                {"w": site.website_id, "i": {"allowedOrigins": ["https://elsewhere.example"]}},
+                token=site.owner,
+            )
+            rest = await events(ws)
+    assert rest[-1]["__typename"] == "ChatFailed" and rest[-1]["code"] == "FORBIDDEN", rest[-1]
 
 
 async def first_token(ws: Any) -> str:

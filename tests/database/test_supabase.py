@@ -340,7 +340,7 @@ async def test_tenants_stay_apart_through_the_api(served_api: Api) -> None:
     site_a = await new_site(api, owner_a, systemPrompt="the secret prompt of A")
     await api.data(
         UPDATE_WEBSITE,
-        {"id": site_a, "input": {"model": "model-a", "temperature": 0.4}},
+        {"id": site_a, "input": {"model": "gpt-4o-mini", "temperature": 0.4}},
         token=owner_a,
     )
     site_b = await new_site(api, owner_b)
@@ -359,7 +359,9 @@ async def test_tenants_stay_apart_through_the_api(served_api: Api) -> None:
 
     # What A sees, so that the refusals below are refusals and not an empty database.
     settings = (await api.data(WEBSITE, {"id": site_a}, token=owner_a))["website"]["settings"]
-    assert settings["systemPrompt"] == "the secret prompt of A" and settings["model"] == "model-a"
+    assert (
+        settings["systemPrompt"] == "the secret prompt of A" and settings["model"] == "gpt-4o-mini"
+    )
     assert {
         n["id"] for n in (await api.data(CHATS, {"w": site_a}, token=owner_a))["chats"]["nodes"]
     } == {

@@ -350,6 +350,11 @@ async def test_download_links_are_signed_and_expire(api: Api, tenant: Any) -> No
         expired = url.split("?")[0] + "?expires=1&signature=" + url.rsplit("=", 1)[1]
         assert (await client.get(expired)).status_code == 403
         assert (await client.get(url.replace(doc["id"], str(uuid.uuid4())))).status_code == 403
+        # Links have a key of their own: one signed with the visitor-token key is refused.
+        from askbase.app.web.downloads import download_path
+
+        forged = download_path(api.state.keys.visitor_secret, uuid.UUID(doc["id"]), 60)
+        assert (await client.get(api.base_url + forged)).status_code == 403
     visitor = (await visitor_session(api, tenant.website_id))["token"]
     error = await api.error(DOCUMENT, {"d": doc["id"]}, token=visitor, origin=ORIGIN)
     assert error["extensions"]["code"] == "FORBIDDEN"

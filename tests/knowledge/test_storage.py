@@ -135,12 +135,14 @@ async def test_files_live_in_supabase_storage(fresh_dsn: str, tmp_path: Path) ->
         assert "askbase-documents" in fake.buckets  # created at start-up, private
         assert fake.buckets["askbase-documents"]["public"] is False
         owner = uuid.uuid4()
+        # With SUPABASE_URL set, owner tokens must come from that project's Auth.
+        token = owner_token(owner, iss=url.rstrip("/") + "/auth/v1")
         created = await storage_api.data(
             CREATE_WEBSITE,
             {"input": {"domain": "files.example", "allowedOrigins": []}},
-            token=owner_token(owner),
+            token=token,
         )
-        site = Tenant(owner_token(owner), owner, created["createWebsite"]["id"])
+        site = Tenant(token, owner, created["createWebsite"]["id"])
         admin = await asyncpg.connect(fresh_dsn)
         data = files.markdown("Returns", {"Window": "Returns are accepted for 30 days."})
         body = await upload(storage_api, site.owner, site.website_id, "returns.md", data)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.chat.test_chat_stream import REFUNDS, connected, events, new_chat, start
@@ -29,7 +30,12 @@ def value(samples: dict[Any, float], name: str, **labels: str) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-async def test_operations_answers_and_jobs_are_counted(api: Api, tenant: Tenant) -> None:
+async def test_operations_answers_and_jobs_are_counted(
+    api: Api, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from askbase.app.web import probes
+
+    monkeypatch.setattr(probes, "JOB_COUNTS_SECONDS", 0.0)  # count at every scrape here
     before = await scrape(api)
     await api.gql("query HealthCheck { health { ok } }")
     await api.gql("query Broken { nope }")
@@ -93,3 +99,11 @@ async def test_a_metrics_token_guards_the_endpoint(start_api: Any) -> None:
         assert wrong.status_code == 401
         samples = await scrape(guarded, authorization="Bearer scrape-secret")
         assert any(name == "askbase_http_requests_total" for name, _ in samples)
+
+
+async def test_without_a_token_metrics_answer_only_this_host(start_api: Any) -> None:
+    proxied = {"TRUSTED_PROXY_HEADER": "x-forwarded-for", "TRUSTED_PROXY_CIDRS": "127.0.0.1"}
+    async with start_api(**proxied) as api:
+        assert (await api.http.get("/metrics")).status_code == 200  # a scraper on this host
+        remote = await api.http.get("/metrics", headers={"x-forwarded-for": "203.0.113.9"})
+        assert remote.status_code == 403 and "METRICS_TOKEN" in remote.text

@@ -183,3 +183,23 @@ async def test_malformed_ids_are_bad_user_input(api: Api) -> None:
     ):
         error = await api.error(query, token=token)
         assert error["extensions"]["code"] == "BAD_USER_INPUT", query
+
+
+async def test_owners_pick_models_only_from_the_operators_list(start_api: Any) -> None:
+    """Each answer is billed to the operator's key: a website's model must be LLM_MODEL or
+    one of LLM_ALLOWED_MODELS."""
+    from tests.conftest import CREATE_WEBSITE, owner_token
+
+    async with start_api(LLM_MODEL="small-model", LLM_ALLOWED_MODELS="big-model") as api:
+        token = owner_token()
+        site = (
+            await api.data(CREATE_WEBSITE, {"input": {"domain": "models.example"}}, token=token)
+        )["createWebsite"]["id"]
+        update = (
+            "mutation($w: ID!, $m: String) { updateWebsite(id: $w, input: {model: $m}) { id } }"
+        )
+        for allowed in ("small-model", "big-model"):
+            assert await api.data(update, {"w": site, "m": allowed}, token=token)
+        error = await api.error(update, {"w": site, "m": "most-expensive-model"}, token=token)
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert error["extensions"]["field"] == "model" and "big-model" in error["message"]

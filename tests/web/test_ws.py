@@ -145,3 +145,86 @@ async def test_compression_is_negotiated_only_when_enabled(api: Api, start_api: 
         websockets.connect(compressed.ws_url, subprotocols=["graphql-transport-ws"]) as ws,  # type: ignore[list-item]
     ):
         assert "permessage-deflate" in ws.response.headers["Sec-WebSocket-Extensions"]
+
+
+async def _subscribe_once(ws: Any, op: str, query: str, variables: dict[str, Any]) -> Any:
+    """Send one operation; its first answer (a result or an error)."""
+    await ws.send(
+        json.dumps(
+            {"id": op, "type": "subscribe", "payload": {"query": query, "variables": variables}}
+        )
+    )
+    while True:
+        message = await recv(ws)
+        if message.get("id") == op and message["type"] in ("next", "error"):
+            return message
+
+
+async def test_a_websocket_checks_its_token_and_origin_again_at_every_operation(
+    api: Api, tenant: Any
+) -> None:
+    """A socket is not trusted for its whole life on its first check: a visitor token
+    that expires, or an origin the owner removes, stops the next operation on it."""
+    import asyncio
+    import time
+    import uuid
+
+    import jwt
+
+    from askbase.app.auth.tokens import ISSUER, TOKEN_LEEWAY_SECONDS, VISITOR_AUDIENCE
+
+    create = "mutation($w: ID!) { createChat(websiteId: $w) { id } }"
+    variables = {"w": tenant.website_id}
+    now = int(time.time())
+    claims = {
+        "sub": str(uuid.uuid4()),
+        "role": "anon",
+        "website_id": tenant.website_id,
+        "aud": VISITOR_AUDIENCE,
+        "iss": ISSUER,
+        "iat": now - 60,
+        "exp": now - TOKEN_LEEWAY_SECONDS + 2,  # valid for two more seconds
+    }
+    expiring = jwt.encode(claims, api.state.keys.visitor_secret, algorithm="HS256")
+    async with websockets.connect(
+        api.ws_url,
+        subprotocols=["graphql-transport-ws"],
+        origin=ORIGIN,  # type: ignore[list-item]
+    ) as ws:
+        await ws.send(
+            json.dumps(
+                {"type": "connection_init", "payload": {"authorization": f"Bearer {expiring}"}}
+            )
+        )
+        assert (await recv(ws))["type"] == "connection_ack"
+        first = await _subscribe_once(ws, "1", create, variables)
+        assert first["type"] == "next" and "errors" not in first["payload"], first
+        await asyncio.sleep(3)
+        second = await _subscribe_once(ws, "2", create, variables)
+        assert second["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+    session = await visitor_session(api, tenant.website_id)
+    async with websockets.connect(
+        api.ws_url,
+        subprotocols=["graphql-transport-ws"],
+        origin=ORIGIN,  # type: ignore[list-item]
+    ) as ws:
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "connection_init",
+                    "payload": {"authorization": f"Bearer {session['token']}"},
+                }
+            )
+        )
+        assert (await recv(ws))["type"] == "connection_ack"
+        first = await _subscribe_once(ws, "1", create, variables)
+        assert first["type"] == "next" and "errors" not in first["payload"], first
+        await api.data(
+            "mutation($w: ID!, $i: UpdateWebsiteInput!) { updateWebsite(id: $w, input: $i) { id } }",
+            {"w": tenant.website_id, "i": {"allowedOrigins": ["https://elsewhere.example"]}},
+            token=tenant.owner,
+        )
+        await asyncio.sleep(1.2)
+        second = await _subscribe_once(ws, "2", create, variables)
+        assert second["payload"]["errors"][0]["extensions"]["code"] == "FORBIDDEN"

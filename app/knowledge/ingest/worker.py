@@ -11,9 +11,11 @@ import contextlib
 import os
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import asyncpg
+import numpy as np
 import structlog
 
 from askbase.app.core.settings import Settings
@@ -35,6 +37,9 @@ from askbase.database.pool import Database
 log = structlog.get_logger("askbase.ingest")
 
 
+EMBED_BATCH = 64  # passages embedded per step; waiting answers go first between steps
+
+
 @dataclass(frozen=True, slots=True)
 class Ingestion:
     """What a worker needs: the database, the embedder, and how to chunk."""
@@ -45,6 +50,8 @@ class Ingestion:
     settings: Settings
     store: SupabaseStore | None = None  # None: files are in Postgres
     sandbox: ParserSandbox = field(default_factory=ParserSandbox)  # parses each file
+    # Awaited between embedding batches: waits while answers queue (chat before ingestion).
+    pause: Callable[[], Awaitable[None]] | None = None
 
 
 async def ingest_document(
@@ -88,9 +95,13 @@ async def ingest_document(
         ]
 
     summary, prepared = await asyncio.to_thread(prepare)
-    vectors = await ingestion.embedder.embed(
-        [embedding_text(title, content, summary) for _, title, content in prepared], "passage"
-    )
+    texts = [embedding_text(title, content, summary) for _, title, content in prepared]
+    parts = []
+    for start in range(0, len(texts), EMBED_BATCH):  # small steps, each after the answers
+        if ingestion.pause is not None:
+            await ingestion.pause()
+        parts.append(await ingestion.embedder.embed(texts[start : start + EMBED_BATCH], "passage"))
+    vectors = np.concatenate(parts) if parts else np.zeros((0, ingestion.embedder.dimension))
     new = [
         chunks.NewChunk(
             content=content, heading_path=path, title=title, summary=summary, embedding=vector
