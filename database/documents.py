@@ -10,7 +10,7 @@ import asyncpg
 
 COLUMNS = (
     "id, website_id, filename, content_type, size_bytes, status, error, chunk_count, "
-    "created_at, sha256, storage"
+    "created_at, sha256, storage, source_url"
 )
 
 

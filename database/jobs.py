@@ -6,7 +6,7 @@ import uuid
 
 import asyncpg
 
-COLUMNS = "id, document_id, website_id, kind, status, attempts, locked_by, error"
+COLUMNS = "id, document_id, source_id, website_id, kind, status, attempts, locked_by, error"
 
 
 async def enqueue(
@@ -58,11 +58,15 @@ async def fail_abandoned(
           set status = 'failed', error = $3, locked_by = null, locked_at = null
           where status = 'running' and attempts >= $2
             and locked_at < now() - make_interval(secs => $1)
-          returning document_id
+          returning document_id, source_id
         ), documents as (
           update public.documents d set status = 'failed', error = $3, updated_at = now()
           from dead where d.id = dead.document_id
           returning d.id
+        ), sources as (  -- a website sync that never finished
+          update public.website_sources s set state = 'failed', error = $3
+          from dead where s.id = dead.source_id
+          returning s.id
         )
         select count(*) from dead
         """,

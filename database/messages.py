@@ -8,7 +8,10 @@ from datetime import datetime
 
 import asyncpg
 
-COLUMNS = "id, chat_id, website_id, role, content, status, sources, usage, created_at"
+COLUMNS = (
+    "id, chat_id, website_id, role, content, status, sources, usage, created_at, "
+    "confidence, declined"
+)
 
 
 async def insert(
@@ -82,11 +85,14 @@ async def finalize(
     status: str,
     sources: list[dict[str, object]],
     usage: dict[str, object] | None,
+    confidence: float | None = None,
+    declined: bool = False,
 ) -> asyncpg.Record | None:
     """Write an assistant message's final state, once: a finished message stays as it is."""
     row: asyncpg.Record | None = await conn.fetchrow(
         f"""
-        update public.messages set content = $2, status = $3, sources = $4, usage = $5
+        update public.messages set content = $2, status = $3, sources = $4, usage = $5,
+          confidence = $6, declined = $7
         where id = $1 and status = 'streaming'
         returning {COLUMNS}
         """,
@@ -95,8 +101,32 @@ async def finalize(
         status,
         sources,
         usage,
+        confidence,
+        declined,
     )
     return row
+
+
+async def by_id(conn: asyncpg.Connection, message_id: uuid.UUID) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"select {COLUMNS} from public.messages where id = $1", message_id
+    )
+    return row
+
+
+async def question_of(conn: asyncpg.Connection, answer: asyncpg.Record) -> str | None:
+    """The user message that an assistant message answers: the chat's last one before it."""
+    text: str | None = await conn.fetchval(
+        """
+        select content from public.messages
+        where chat_id = $1 and role = 'user' and (created_at, id) < ($2, $3)
+        order by created_at desc, id desc limit 1
+        """,
+        answer["chat_id"],
+        answer["created_at"],
+        answer["id"],
+    )
+    return text
 
 
 async def usage_by_model(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -84,6 +83,21 @@ def _literal(value: str) -> str:
     return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+async def _roll_back(conn: asyncpg.Connection) -> None:
+    """End a failed or cancelled request's transaction ourselves, so that asyncpg's own
+    release finds none (it would log "Resetting connection with an active transaction").
+    A query cancelled mid-flight is waited for first, as asyncpg's release does; a
+    connection that cannot roll back (the database went away) is closed for good."""
+    try:
+        protocol = getattr(conn, "_protocol", None)
+        if protocol is not None and protocol._is_cancelling():
+            await protocol._wait_for_cancellation(ACQUIRE_TIMEOUT_SECONDS)
+        if not conn.is_closed():
+            await conn.execute(f"rollback; {SESSION_RESET}")
+    except Exception:  # its state is unknown now: the pool replaces it with a new one
+        conn.terminate()
+
+
 class Database:
     """Owns the pool; hands out transactions that run as a Supabase role with JWT claims."""
 
@@ -116,16 +130,13 @@ class Database:
             # resets the session (a simple-protocol statement may hold several commands;
             # a parameterized one may not): whatever the body set beyond its transaction,
             # a role or claims included, does not reach the next request.
-            await conn.execute(f"begin; select {setters}")
             try:
+                await conn.execute(f"begin; select {setters}")
                 yield conn
-            except BaseException:
-                if not conn.is_closed():
-                    # A broken connection cannot roll back: asyncpg then closes it.
-                    with contextlib.suppress(asyncpg.PostgresError, OSError, TimeoutError):
-                        await conn.execute(f"rollback; {SESSION_RESET}")
+                await conn.execute(f"commit; {SESSION_RESET}")
+            except BaseException:  # also a cancellation in the middle of a statement
+                await _roll_back(conn)
                 raise
-            await conn.execute(f"commit; {SESSION_RESET}")
 
     def service(
         self, settings: Mapping[str, str] | None = None

@@ -118,6 +118,22 @@ class ErrorCodes(SchemaExtension):
         )
 
 
+def _escaped(error: GraphQLError) -> GraphQLError:
+    """An error without a code got past ErrorCodes: an exception that left the
+    operation's extensions (a crash before execution). Masked and logged like any other
+    unexpected error, never shown as it is."""
+    if "code" in (error.extensions or {}):
+        return error
+    original = error.original_error or error
+    log.error(
+        "unexpected error before execution",
+        exc_info=(type(original), original, original.__traceback__),
+    )
+    return GraphQLError(
+        MASKED_MESSAGE, extensions={"code": "INTERNAL", "requestId": request_id_var.get()}
+    )
+
+
 class AskbaseSchema(Schema):
     async def execute(
         self,
@@ -135,7 +151,7 @@ class AskbaseSchema(Schema):
         """
         allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES)
         allowed.discard(OperationType.SUBSCRIPTION)
-        return await super().execute(
+        result = await super().execute(
             query,
             variable_values,
             context_value,
@@ -144,6 +160,9 @@ class AskbaseSchema(Schema):
             allowed,
             operation_extensions,
         )
+        if result.errors:
+            result.errors = [_escaped(error) for error in result.errors]
+        return result
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

@@ -12,7 +12,10 @@ from strawberry.types import Info
 
 from askbase.app.auth.context import Context
 from askbase.resolvers import chats, documents, health, websites
+from askbase.resolvers import sources as website_sources
 from askbase.schema.inputs import CreateWebsiteInput, UpdateWebsiteInput, given
+from askbase.schema.insights import InsightsMutation, InsightsQuery
+from askbase.schema.sources import WebsiteSource, WebsiteSourceInput
 from askbase.schema.types import (
     Chat,
     ChatConnection,
@@ -34,7 +37,7 @@ Ctx = Info[Context, None]
 
 
 @strawberry.type
-class Query:
+class Query(InsightsQuery):
     @strawberry.field
     async def health(self, info: Ctx) -> Health:
         ok, database, version = await health.health(info.context)
@@ -106,9 +109,19 @@ class Query:
         hits = await documents.run_search(info.context, website_id, query, limit)
         return [SearchHit.of(h) for h in hits]
 
+    @strawberry.field
+    async def website_sources(self, info: Ctx, website_id: strawberry.ID) -> list[WebsiteSource]:
+        rows = await website_sources.of_website(info.context, website_id)
+        return [WebsiteSource.from_row(r) for r in rows]
+
+    @strawberry.field
+    async def website_source(self, info: Ctx, id: strawberry.ID) -> WebsiteSource | None:
+        row = await website_sources.get(info.context, id)
+        return WebsiteSource.from_row(row) if row else None
+
 
 @strawberry.type
-class Mutation:
+class Mutation(InsightsMutation):
     @strawberry.mutation
     async def create_website(self, info: Ctx, input: CreateWebsiteInput) -> Website:
         return Website.from_row(await websites.create_website(info.context, given(input)))
@@ -164,6 +177,21 @@ class Mutation:
     async def delete_document(self, info: Ctx, id: strawberry.ID) -> bool:
         return await documents.delete_document(info.context, id)
 
+    @strawberry.mutation
+    async def add_website_source(
+        self, info: Ctx, website_id: strawberry.ID, input: WebsiteSourceInput
+    ) -> WebsiteSource:
+        row = await website_sources.add(info.context, website_id, input.new())
+        return WebsiteSource.from_row(row)
+
+    @strawberry.mutation
+    async def sync_website_source(self, info: Ctx, id: strawberry.ID) -> WebsiteSource:
+        return WebsiteSource.from_row(await website_sources.sync(info.context, id))
+
+    @strawberry.mutation
+    async def delete_website_source(self, info: Ctx, id: strawberry.ID) -> bool:
+        return await website_sources.delete(info.context, id)
+
 
 @strawberry.type
 class Subscription:
@@ -191,3 +219,12 @@ class Subscription:
         with info.context.state.metrics.subscriptions.labels("documentStatus").track_inprogress():
             async for row in documents.status_changes(info.context, document_id):
                 yield Document.from_row(row)
+
+    @strawberry.subscription
+    async def website_source_status(
+        self, info: Ctx, source_id: strawberry.ID
+    ) -> AsyncGenerator[WebsiteSource, None]:
+        metrics = info.context.state.metrics.subscriptions.labels("websiteSourceStatus")
+        with metrics.track_inprogress():
+            async for row in website_sources.status_changes(info.context, source_id):
+                yield WebsiteSource.from_row(row)

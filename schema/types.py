@@ -18,6 +18,8 @@ from askbase.app.core.pagination import Page
 from askbase.resolvers import chats as chat_resolvers
 from askbase.resolvers import documents as document_resolvers
 from askbase.resolvers import websites as website_resolvers
+from askbase.schema import insights
+from askbase.schema.insights import Feedback
 
 
 @strawberry.enum
@@ -136,6 +138,7 @@ class Source:
     title: str
     snippet: str
     score: float
+    url: str | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Source:
@@ -145,6 +148,7 @@ class Source:
             title=str(data["title"]),
             snippet=str(data["snippet"]),
             score=float(data["score"]),
+            url=data.get("url"),
         )
 
 
@@ -177,6 +181,9 @@ class Message:
     sources: list[Source]
     usage: Usage | None
     created_at: datetime
+    confidence: float | None = strawberry.field(
+        description="Assistant messages: how well the sources supported the answer, 0..1."
+    )
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Message:
@@ -189,7 +196,12 @@ class Message:
             sources=[Source.from_json(s) for s in row["sources"] or []],
             usage=Usage.from_json(row["usage"]),
             created_at=row["created_at"],
+            confidence=row.get("confidence"),
         )
+
+    @strawberry.field(description="The rating of an assistant message, when it has one.")
+    async def feedback(self, info: Info[Context, None]) -> Feedback | None:
+        return await insights.message_feedback(info, self.id)
 
 
 @strawberry.type
@@ -250,6 +262,7 @@ class Document:
     chunk_count: int
     created_at: datetime
     storage: strawberry.Private[str]
+    source_url: str | None = None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record | Mapping[str, Any]) -> Document:
@@ -264,6 +277,7 @@ class Document:
             chunk_count=row["chunk_count"],
             created_at=row["created_at"],
             storage=row["storage"],
+            source_url=row.get("source_url"),
         )
 
     @strawberry.field(description="Short-lived signed URL of the original file.")
@@ -290,6 +304,7 @@ class SearchHit:
     title: str
     snippet: str
     score: float
+    url: str | None = None
 
     @classmethod
     def of(cls, hit: Any) -> SearchHit:
@@ -299,6 +314,7 @@ class SearchHit:
             title=hit.title,
             snippet=hit.snippet,
             score=hit.score,
+            url=hit.url,
         )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import logging
 import os
 import socket
 import subprocess
@@ -22,6 +24,7 @@ import asyncpg
 import httpx
 import jwt
 import pytest
+import structlog
 
 from askbase.app.core.settings import load_settings
 from askbase.app.observability.logging import configure_logging
@@ -202,7 +205,9 @@ async def running_api(dsn: str, data_dir: Path, **overrides: Any) -> AsyncIterat
         **overrides,
     )
     with free_socket() as sock:
-        server = askbase_server(settings)
+        # uvicorn's own logging set-up would keep its errors from the root logger, where
+        # the server-log check below reads them.
+        server = askbase_server(settings, log_config=None)
         task = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started:
             if task.done():
@@ -229,6 +234,8 @@ async def api(pg_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIte
         tmp_path_factory.mktemp("data"),
         RATE_LIMIT_IP_PER_MINUTE=1e6,
         RATE_LIMIT_WEBSITE_PER_MINUTE=1e6,
+        # Website sources are tested against sites served on 127.0.0.1 (only there).
+        CRAWL_ALLOWED_PRIVATE_HOSTS="127.0.0.1",
     ) as running:
         yield running
 
@@ -318,3 +325,103 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         file = getattr(utils, name, None)
         if file is not None:
             file.close()
+
+
+# The server log: an unhandled exception anywhere fails the run -------------------------
+
+
+@dataclass
+class LoggedError:
+    test: str
+    logger: str
+    event: str
+
+
+class ServerLog(logging.Handler):
+    """Every error the in-process servers log, through the standard library (uvicorn's
+    "Exception in ASGI application", asyncio's "Task exception was never retrieved",
+    Strawberry's "Exception in worker task") or structlog (askbase's own), with the test
+    that was running. A test that provokes one on purpose names it exactly:
+    `@pytest.mark.logs_errors("unexpected error")`; any other fails that test, or the
+    session when it comes after the last test."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.test = "<session>"
+        self.found: list[LoggedError] = []
+        self._last: logging.LogRecord | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record is not self._last:  # seen once on "uvicorn", once more on the root
+            self._last = record
+            event = record.getMessage().split("\n", 1)[0]  # details follow in the log
+            self.found.append(LoggedError(self.test, record.name, event))
+
+    def structlog_errors(self, _logger: Any, method: str, event: Any) -> Any:
+        if method in ("error", "exception", "critical") or event.get("exc_info"):
+            self.found.append(LoggedError(self.test, "structlog", str(event.get("event"))))
+        return event
+
+    def watch(self) -> None:
+        """(Again:) some tests set logging up anew, as `askbase serve` and uvicorn do
+        (uvicorn's set-up keeps its errors from the root logger)."""
+        for name in ("", "uvicorn"):
+            if self not in logging.getLogger(name).handlers:
+                logging.getLogger(name).addHandler(self)
+        processors = structlog.get_config()["processors"]
+        if self.structlog_errors not in processors:
+            structlog.configure(processors=[self.structlog_errors, *processors])
+
+    def unexpected(self, test: str, allowed: set[str]) -> list[LoggedError]:
+        mine = [e for e in self.found if e.test == test]
+        self.found = [e for e in self.found if e.test != test]
+        return [e for e in mine if e.event not in allowed]
+
+
+SERVER_LOG = ServerLog()
+# Tests that provoke errors on purpose, in files of other rooms (a test may also say it
+# with the marker): the database goes away, or a job is made to fail.
+EXPECTED_ERRORS = {
+    "tests/database/test_outage.py::test_the_service_rides_out_a_database_restart": {
+        "unexpected error"
+    },
+    "tests/knowledge/test_jobs.py::test_failures_are_retried_a_bounded_number_of_times": {
+        "ingestion attempt failed"
+    },
+}
+logging.getLogger().addHandler(SERVER_LOG)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "logs_errors(*events): errors this test provokes on purpose (exact events)"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _server_log_is_clean(request: pytest.FixtureRequest) -> Iterator[None]:
+    SERVER_LOG.watch()
+    SERVER_LOG.test = request.node.nodeid
+    yield
+    allowed = {e for mark in request.node.iter_markers("logs_errors") for e in mark.args}
+    allowed |= EXPECTED_ERRORS.get(request.node.nodeid, set())
+    SERVER_LOG.watch()
+    found = SERVER_LOG.unexpected(request.node.nodeid, allowed)
+    SERVER_LOG.test = "<session>"
+    if found:
+        lines = "\n".join(f"  {e.logger}: {e.event}" for e in found)
+        pytest.fail(f"the server logged unexpected errors:\n{lines}", pytrace=False)
+
+
+@pytest.hookimpl(trylast=True)  # after the session's fixtures (the servers) are torn down
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    gc.collect()  # tasks whose exception nobody retrieved are reported when collected
+    found = SERVER_LOG.unexpected("<session>", set())
+    found += [e for e in SERVER_LOG.found if e not in found]
+    if found:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("The server logged unexpected errors outside any test:", red=True)
+            for error in found:
+                reporter.write_line(f"  [{error.test}] {error.logger}: {error.event}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -10,7 +10,7 @@
     chat: "mutation CreateChat($w: ID!) { createChat(websiteId: $w) { id } }",
     messages: `query ChatMessages($c: ID!, $after: String) {
       messages(chatId: $c, first: 100, after: $after) {
-        nodes { id role content status sources { documentId title snippet } }
+        nodes { id role content status sources { documentId title snippet } feedback { rating } }
         pageInfo { hasNextPage endCursor } } }`,
     stream: `subscription ChatStream($c: ID!, $m: String!) { chatStream(chatId: $c, message: $m) {
       __typename
@@ -18,6 +18,8 @@
       ... on TokenDelta { messageId text }
       ... on MessageDone { message { id content status sources { documentId title snippet } } }
       ... on ChatFailed { code detail retryAfter } } }`,
+    rate: `mutation RateMessage($m: ID!, $r: Rating!, $c: String) {
+      rateMessage(messageId: $m, rating: $r, comment: $c) { rating } }`,
   };
 
   const STRINGS = {
@@ -31,6 +33,8 @@
       limited: "Too many questions at once. Try again in {s} s.",
       busy: "The assistant is busy. Trying again…",
       conversation: "Conversation", suggestions: "Suggested questions", newChat: "New conversation",
+      rate: "Rate this answer", up: "Helpful", down: "Not helpful", comment: "What was missing? (optional)",
+      sendComment: "Send feedback", thanks: "Thanks for your feedback.",
     },
     de: {
       open: "Chat öffnen", close: "Chat schließen", title: "Fragen Sie uns",
@@ -43,7 +47,8 @@
       limited: "Zu viele Fragen auf einmal. Bitte in {s} s erneut versuchen.",
       busy: "Der Assistent ist ausgelastet. Neuer Versuch…",
       conversation: "Unterhaltung", suggestions: "Vorgeschlagene Fragen",
-      newChat: "Neue Unterhaltung",
+      newChat: "Neue Unterhaltung", rate: "Antwort bewerten", up: "Hilfreich", down: "Nicht hilfreich",
+      comment: "Was hat gefehlt? (optional)", sendComment: "Feedback senden", thanks: "Danke für Ihr Feedback.",
     },
     fr: {
       open: "Ouvrir le chat", close: "Fermer le chat", title: "Posez-nous une question",
@@ -56,7 +61,8 @@
       limited: "Trop de questions à la fois. Réessayez dans {s} s.",
       busy: "L'assistant est occupé. Nouvel essai…",
       conversation: "Conversation", suggestions: "Questions suggérées",
-      newChat: "Nouvelle conversation",
+      newChat: "Nouvelle conversation", rate: "Évaluer cette réponse", up: "Utile", down: "Pas utile",
+      comment: "Que manquait-il ? (facultatif)", sendComment: "Envoyer l’avis", thanks: "Merci pour votre avis.",
     },
   };
 
@@ -341,6 +347,12 @@ header h2{flex:1;margin:0;font-size:16px;font-weight:600}
 .chip:hover{background:var(--ab-surface)}
 .retry{margin-top:6px;border:1px solid var(--ab-border);background:var(--ab-bg);color:var(--ab-text);border-radius:8px;padding:3px 10px;font-size:13px}
 .retry:disabled{opacity:.6;cursor:default}
+.rate{display:flex;flex-wrap:wrap;gap:4px;margin-top:6px;align-items:center}
+.rate>button{border:1px solid var(--ab-border);background:var(--ab-bg);color:var(--ab-muted);border-radius:8px;padding:3px 8px;display:grid}
+.rate svg{width:15px;height:15px;fill:currentColor}.rate .DOWN svg{transform:rotate(180deg)}
+.rate>button[aria-pressed=true]{border-color:var(--ab-primary);background:var(--ab-primary);color:var(--ab-on-primary)}
+.rate form{width:100%;padding:4px 0 0;border:0}
+.rate input{flex:1;min-width:0;padding:5px 8px;border:1px solid var(--ab-border);border-radius:8px;font:inherit;font-size:13px;color:var(--ab-text);background:var(--ab-bg)}
 form{display:flex;gap:8px;align-items:flex-end;padding:10px;border-top:1px solid var(--ab-border)}
 textarea{flex:1;resize:none;max-height:120px;min-height:42px;padding:10px;border:1px solid var(--ab-border);border-radius:10px;
 font:inherit;color:var(--ab-text);background:var(--ab-bg)}
@@ -359,6 +371,7 @@ font:inherit;color:var(--ab-text);background:var(--ab-bg)}
     send: "M3 20.5 21 12 3 3.5v6.6l12 1.9-12 1.9z",
     stop: "M6 6h12v12H6z",
     reset: "M12 5V2L7 6l5 4V7a5 5 0 1 1-5 5H5a7 7 0 1 0 7-7z",
+    thumb: "M1 21h4V9H1zm22-11a2 2 0 0 0-2-2h-6.3l1-4.9L14.2 1 7.6 7.6A2 2 0 0 0 7 9v10a2 2 0 0 0 2 2h9a2 2 0 0 0 1.8-1.2l3-7.1.2-.7z",
   };
   const icon = (name) => {
     const span = document.createElement("span");
@@ -599,6 +612,7 @@ font:inherit;color:var(--ab-text);background:var(--ab-bg)}
           const node = this.bubble("assistant", m.content);
           if (m.status !== "COMPLETE") node.append(el("div", { class: "note" }, this.t.interrupted));
           this.showSources(node, m.sources);
+          if (m.status === "COMPLETE") this.rateBar(node, m.id, m.feedback && m.feedback.rating);
           this.log.append(node);
         }
       }
@@ -646,6 +660,42 @@ font:inherit;color:var(--ab-text);background:var(--ab-bg)}
         list.append(el("li", null, el("details", null, el("summary", null, s.title), el("div", null, s.snippet))));
       }
       node.append(el("div", { class: "sources", role: "group", "aria-label": this.t.sources }, el("div", null, this.t.sources), list));
+    }
+
+    /** Thumbs up / down under a finished answer; after a thumbs-down, an optional comment. */
+    rateBar(node, id, rating) {
+      const t = this.t;
+      const bar = el("div", { class: "rate", role: "group", "aria-label": t.rate });
+      const send = async (r, comment) => {
+        try {
+          await this.client.request(OPS.rate, { m: id, r, c: comment || null }, await this.token());
+          return true;
+        } catch (error) {
+          this.live.textContent = this.errorText(error);
+        }
+      };
+      const buttons = ["UP", "DOWN"].map((r) => {
+        const button = el("button", { type: "button", "aria-label": t[r.toLowerCase()], "aria-pressed": String(r === rating), class: r }, icon("thumb"));
+        button.addEventListener("click", async () => {
+          if (!(await send(r))) return;
+          for (const b of buttons) b.setAttribute("aria-pressed", String(b === button));
+          const old = bar.querySelector("form");
+          if (old) old.remove();
+          if (r === "UP") return void (this.live.textContent = t.thanks);
+          const field = el("input", { type: "text", maxlength: "1000", "aria-label": t.comment, placeholder: t.comment });
+          const form = el("form", null, field, el("button", { class: "retry", type: "submit" }, t.sendComment));
+          form.addEventListener("submit", async (event) => {
+            event.preventDefault();
+            if (field.value.trim() && !(await send("DOWN", field.value.trim()))) return;
+            form.replaceWith(el("div", { class: "note", role: "status" }, t.thanks));
+          });
+          bar.append(form);
+          field.focus();
+        });
+        return button;
+      });
+      bar.append(...buttons);
+      node.append(bar);
     }
 
     setStreaming(on) {
@@ -748,6 +798,7 @@ font:inherit;color:var(--ab-text);background:var(--ab-bg)}
                 text = event.message.content;
                 this.showSources(node, event.message.sources);
                 end();
+                this.rateBar(node, event.message.id);
                 break;
               case "ChatFailed":
                 this.showSources(node, sources);

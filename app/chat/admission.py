@@ -117,10 +117,11 @@ class Admission:
         finally:
             slot.release()
 
-    async def pause_for_answers(self, longest: float = 2.0) -> None:
+    async def pause_for_answers(self, longest: float = 1.0) -> None:
         """Background work (ingestion) calls this between steps: it waits while answers
-        are queued, for `longest` seconds at most, so that it never starves itself."""
-        if self._queued:
+        are in their costly phase or queued, for `longest` seconds at most, so that it
+        still advances (one step per `longest`) under a steady stream of questions."""
+        if not self._quiet.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._quiet.wait(), longest)
 
@@ -144,7 +145,6 @@ class Admission:
         self._queued += 1
         if visitor is not None:
             self._by_visitor[visitor] += 1
-        self._quiet.clear()
         self._gauge()
         try:
             await asyncio.wait_for(asyncio.shield(waiter.granted), self.wait_seconds)
@@ -171,7 +171,6 @@ class Admission:
         if not granted and waiter.visitor is not None:
             self._by_visitor[waiter.visitor] -= 1
         if not self._queued:
-            self._quiet.set()
             self._shed(False)
         self._gauge()
 
@@ -214,6 +213,11 @@ class Admission:
                 log.info("shedding stopped", active=self.active)
 
     def _gauge(self) -> None:
+        """After every change: the metrics, and whether background work may run."""
+        if self.active or self._queued:
+            self._quiet.clear()
+        else:
+            self._quiet.set()
         if self.metrics is not None:
             self.metrics.admission_queue.set(self._queued)
             self.metrics.admission_active.set(self.active)

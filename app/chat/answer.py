@@ -17,14 +17,18 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
+import numpy as np
+import numpy.typing as npt
 import structlog
 
 from askbase.app.auth.context import Context
 from askbase.app.auth.tokens import Visitor
 from askbase.app.chat.admission import Busy, Slot
+from askbase.app.chat.confidence import assess
 from askbase.app.chat.conversations import charge_for_chat, require_chat
 from askbase.app.chat.models import (
     CHARS_PER_TOKEN,
@@ -43,7 +47,7 @@ from askbase.app.core.errors import AppError
 from askbase.app.core.settings import Settings
 from askbase.app.core.validation import message_content
 from askbase.app.knowledge.retrieval import Hit, Tuning, embed_query, hybrid_hits
-from askbase.database import chats, messages, search, websites
+from askbase.database import chats, gaps, messages, search, websites
 
 log = structlog.get_logger("askbase.answer")
 
@@ -87,6 +91,16 @@ class FailedEvent:
 Event = SourcesEvent | TokenEvent | DoneEvent | FailedEvent
 
 
+@dataclass(frozen=True, slots=True)
+class Question:
+    """What a knowledge gap needs of the question: its vector, once it is embedded."""
+
+    website_id: uuid.UUID
+    text: str
+    vector: npt.NDArray[np.float32] | None
+    asked_at: datetime
+
+
 def build_model(settings: Settings) -> ChatModel:
     if settings.llm_kind == "extractive":
         return ExtractiveAnswerer()
@@ -111,6 +125,7 @@ def source_json(hit: Hit) -> dict[str, object]:
         "title": hit.title,
         "snippet": hit.snippet,
         "score": hit.score,
+        "url": hit.url,
     }
 
 
@@ -219,8 +234,10 @@ async def _answer(
     hits: list[Hit] = []
     usage: TokenUsage | None = None
     status = "failed"
+    question = Question(website_id, text, None, assistant["created_at"])
     try:
         vector = await embedding
+        question = Question(website_id, text, vector, assistant["created_at"])
         async with ctx.db(search.HNSW_SETTINGS) as conn:
             found_hits = await hybrid_hits(
                 conn, website_id, vector, text, settings.answer_sources, Tuning.of(settings)
@@ -273,7 +290,7 @@ async def _answer(
         raise
     finally:
         final = await asyncio.shield(
-            _finalize(ctx, message_id, "".join(received), status, hits, usage)
+            _finalize(ctx, message_id, "".join(received), status, hits, usage, question)
         )
         metrics.answers.labels(status).inc()
         if usage is not None:
@@ -344,6 +361,7 @@ async def _finalize(
     status: str,
     hits: list[Hit],
     usage: TokenUsage | None,
+    question: Question,
 ) -> asyncpg.Record | None:
     usage_json = (
         {
@@ -355,12 +373,35 @@ async def _finalize(
         if usage is not None
         else None
     )
+    settings = ctx.state.settings
+    verdict = assess(hits, content, settings.answer_min_similarity)
     async with ctx.service_db() as conn:
-        return await messages.finalize(
+        row = await messages.finalize(
             conn,
             message_id,
             content=content,
             status=status,
             sources=[source_json(h) for h in hits],
             usage=usage_json,
+            confidence=verdict.confidence if status == "complete" else None,
+            declined=verdict.declined and status == "complete",
         )
+        # A finished answer that did not answer well is a knowledge gap (issue 15).
+        gap = row is not None and status == "complete" and verdict.reasons
+        if gap and question.vector is not None:
+            await conn.execute("savepoint knowledge_gap")  # the answer is kept if this fails
+            try:
+                await gaps.record(
+                    conn,
+                    website_id=question.website_id,
+                    message_id=message_id,
+                    question=question.text,
+                    embedding=question.vector,
+                    reasons=list(verdict.reasons),
+                    asked_at=question.asked_at,
+                    threshold=settings.gap_similarity,
+                )
+            except (asyncpg.PostgresError, ValueError, TypeError) as error:
+                await conn.execute("rollback to savepoint knowledge_gap")
+                log.warning("knowledge gap not recorded", error=type(error).__name__)
+        return row

@@ -76,6 +76,19 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(10, ge=2)
     max_aliases: int = Field(15, ge=1)
     max_tokens: int = Field(2000, ge=50)
+    # Any JSON a client sends (bodies, GET parameters, multipart fields, WebSocket frames):
+    # arrays and objects nested deeper than this are refused before GraphQL sees them.
+    max_json_depth: int = Field(32, ge=4, le=500)
+    # Checked before validation, whose cost grows with the square of the fields that share
+    # a response name: field selections per document with fragments expanded, and how
+    # many of them may repeat a name already selected at the same level.
+    max_selections: int = Field(400, ge=10)
+    max_duplicate_fields: int = Field(20, ge=0)
+    # WebSockets, both protocols: seconds a socket has to send connection_init, operations
+    # running at once on one socket, and sockets open at once from one client address.
+    ws_init_timeout_seconds: float = Field(10, gt=0, le=600)
+    ws_max_operations: int = Field(20, ge=1)
+    ws_max_connections_per_ip: int = Field(50, ge=1)
     # permessage-deflate keeps a zlib state of its own per WebSocket (most of the memory
     # of an open chat) and gains little on token-sized frames; off unless asked for.
     ws_compression: bool = False
@@ -98,6 +111,18 @@ class Settings(BaseSettings):
     # Each file is parsed in a child process with this much memory, until this deadline.
     parse_memory_mb: int = Field(1024, ge=128)
     parse_timeout_seconds: float = Field(60, gt=0)
+
+    # Website sources. Hosts (or addresses) that may be fetched although private or
+    # loopback, comma separated: self-hosted intranets, and the tests on 127.0.0.1.
+    crawl_allowed_private_hosts: str = ""
+    crawl_max_page_bytes: int = Field(5_000_000, ge=1024)  # a larger page is SKIPPED
+    crawl_timeout_seconds: float = Field(20, gt=0)  # per request, whole body included
+    crawl_max_redirects: int = Field(5, ge=0, le=20)
+    crawl_max_depth: int = Field(6, ge=0, le=50)  # links followed from the start URL
+    crawl_max_delay_seconds: float = Field(10, ge=0)  # cap on robots.txt Crawl-delay
+    crawl_max_retry_seconds: float = Field(30, ge=0)  # cap on Retry-After
+    crawl_max_pages: int = Field(10_000, ge=1)  # the most `maxPages` may be
+    crawl_max_sources: int = Field(20, ge=1)  # per website
 
     search_candidates: int = Field(40, ge=5, le=1000)
     search_rrf_k: int = Field(10, ge=1)  # tuned with bench/retrieval.py
@@ -132,6 +157,8 @@ class Settings(BaseSettings):
     answer_slots_per_visitor: int = Field(2, ge=1)
     answer_sources: int = Field(5, ge=1, le=20)
     answer_min_similarity: float = Field(0.3, ge=-1, le=1)
+    # Knowledge gaps: a question joins a gap whose centroid is at least this similar.
+    gap_similarity: float = Field(0.6, ge=0, le=1)
     history_tokens: int = Field(1500, ge=0)
 
     demo_content: bool | None = None  # default: with the embedded database in development

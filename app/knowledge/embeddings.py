@@ -7,11 +7,12 @@ what pgvector's `<=>` measures.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -103,7 +104,10 @@ class LocalEmbedder:
     def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
         self.batch_size = batch_size
         self.threads = threads or os.cpu_count() or 1
-        self._lock = threading.Lock()
+        # One inference at a time (each already uses every core); questions go first.
+        self._turns = threading.Condition()
+        self._running = False
+        self._urgent_waiting = 0
         self._queries: list[tuple[str, asyncio.Future[npt.NDArray[np.float32]]]] = []
         self._runner: asyncio.Task[None] | None = None
 
@@ -129,13 +133,34 @@ class LocalEmbedder:
         """Load the model now (start-up) instead of on the first request."""
         _ = self._runtime
 
-    def embed_sync(self, texts: Sequence[str]) -> Vectors:
+    @contextlib.contextmanager
+    def _turn(self, urgent: bool) -> Iterator[None]:
+        """The model for one batch. Urgent work (visitors' questions) goes before any
+        waiting passage batch (ingestion), which never holds it for more than a batch."""
+        with self._turns:
+            if urgent:
+                self._urgent_waiting += 1
+                try:
+                    self._turns.wait_for(lambda: not self._running)
+                finally:
+                    self._urgent_waiting -= 1
+            else:
+                self._turns.wait_for(lambda: not self._running and not self._urgent_waiting)
+            self._running = True
+        try:
+            yield
+        finally:
+            with self._turns:
+                self._running = False
+                self._turns.notify_all()
+
+    def embed_sync(self, texts: Sequence[str], *, urgent: bool = False) -> Vectors:
         tokenizer, session = self._runtime
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         # Batches of similar lengths pad less: every batch runs at its longest text's size.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        with self._lock:  # one inference at a time: it already uses every core
-            for start in range(0, len(texts), self.batch_size):
+        for start in range(0, len(texts), self.batch_size):
+            with self._turn(urgent):
                 rows = order[start : start + self.batch_size]
                 batch = [texts[i] for i in rows]
                 encodings = tokenizer.encode_batch(batch)  # type: ignore[attr-defined]
@@ -176,7 +201,9 @@ class LocalEmbedder:
             size = self.batch_size
             batch, self._queries = self._queries[:size], self._queries[size:]
             try:
-                vectors = await asyncio.to_thread(self.embed_sync, [t for t, _ in batch])
+                vectors = await asyncio.to_thread(
+                    self.embed_sync, [t for t, _ in batch], urgent=True
+                )
             except Exception as error:
                 for _, future in batch:
                     if not future.done():

@@ -45,6 +45,7 @@ class Hit:
     score: float
     content: str
     similarity: float | None = None  # cosine similarity, when the vector side found it
+    url: str | None = None  # the page, for a document a website source stored
 
 
 def snippet(content: str, query: str, size: int = SNIPPET_CHARS) -> str:
@@ -133,6 +134,7 @@ async def hybrid_hits(
             score=float(r["score"]),
             content=r["content"],
             similarity=None if r["similarity"] is None else float(r["similarity"]),
+            url=r["url"],
         )
         for r in rows
     ]

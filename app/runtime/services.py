@@ -19,6 +19,7 @@ from askbase.app.knowledge.embedder_check import adopt_or_check
 from askbase.app.knowledge.embeddings import QueryCache, WordPieceCounter, build_embedder
 from askbase.app.knowledge.events import Events
 from askbase.app.knowledge.ingest.worker import Ingestion, Worker
+from askbase.app.knowledge.sources.sync import run_sync_job
 from askbase.app.knowledge.storage import open_store
 from askbase.app.observability.metrics import Metrics
 from askbase.app.runtime.state import AppState
@@ -126,6 +127,7 @@ async def open_services(
                 settings=settings,
                 store=store,
                 pause=admission.pause_for_answers,  # chat before ingestion
+                sync=run_sync_job,  # website sources
             ),
             store=store,
             chat_model=chat_model,

@@ -2,36 +2,54 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 import structlog
 import uvicorn
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import (
     GRAPHQL_SSE_PROTOCOL,
     GRAPHQL_TRANSPORT_WS_PROTOCOL,
     GRAPHQL_WS_PROTOCOL,
 )
+from strawberry.types.graphql import OperationType
 
+from askbase.app.auth.clients import request_client
 from askbase.app.auth.context import Context, app_state
 from askbase.app.core.errors import AppError, is_outage
 from askbase.app.core.settings import Settings
 from askbase.app.observability.logging import RequestIdMiddleware
 from askbase.app.observability.tracing import tracing_requested
 from askbase.app.runtime.lifespan import make_lifespan
+from askbase.app.web.decoding import (
+    MalformedRequest,
+    loads,
+    operation,
+    place_files,
+    query_params,
+)
 from askbase.app.web.downloads import serve_file
 from askbase.app.web.guards import (
+    GRAPHQL_RESPONSE,
     BodyLimitMiddleware,
     as_graphql_response,
     send_error,
@@ -39,6 +57,13 @@ from askbase.app.web.guards import (
 )
 from askbase.app.web.probes import health, health_db, metrics_endpoint
 from askbase.app.web.shutdown import AskbaseServer
+from askbase.app.web.sockets import (
+    LegacyWSHandler,
+    SocketCount,
+    SocketRules,
+    StrictAdapter,
+    TransportWSHandler,
+)
 from askbase.app.web.widget import demo_page, widget_script
 from askbase.schema.build import build_schema
 
@@ -46,6 +71,28 @@ log = structlog.get_logger("askbase")
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    """Strawberry's ASGI view, with one strict decoding of every request and frame
+    (app/web/decoding.py, app/web/sockets.py) and request errors as GraphQL JSON."""
+
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+    websocket_adapter_class = StrictAdapter
+
+    def __init__(self, schema: Any, *, settings: Settings, **options: Any) -> None:
+        super().__init__(
+            schema,
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
+            max_subscriptions_per_connection=settings.ws_max_operations,
+            **options,
+        )
+        self.settings = settings
+        self.socket_rules = SocketRules(
+            max_json_depth=settings.max_json_depth,
+            init_timeout_seconds=settings.ws_init_timeout_seconds,
+            max_operations=settings.ws_max_operations,
+        )
+        self.sockets = SocketCount(settings.ws_max_connections_per_ip)
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
     ) -> Context:
@@ -53,6 +100,9 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """As Strawberry's, but request errors leave as GraphQL JSON with a code."""
+        if scope["type"] == "websocket":
+            await self._serve_socket(WebSocket(scope, receive=receive, send=send))
+            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -60,18 +110,93 @@ class GraphQLApp(GraphQL[Context, None]):
         try:
             response = await self.run(request)
         except HTTPException as error:
-            code = (
-                "GRAPHQL_VALIDATION_FAILED"
-                if error.reason.startswith("Unknown operation")
-                else "BAD_USER_INPUT"
-            )
-            await send_error(send, error.status_code, error.reason, code)
+            await self._refuse(send, request, error)
             return
+        except ClientDisconnect:
+            return  # nobody is left to answer
         finally:
             await request.close()  # closes uploaded files (spooled to disk when large)
         if wants_graphql_response(request.headers.get("accept", "")):
             response = as_graphql_response(response)
         await response(scope, receive, send)
+
+    @staticmethod
+    async def _refuse(send: Send, request: Request, error: HTTPException) -> None:
+        code = (
+            "GRAPHQL_VALIDATION_FAILED"
+            if error.reason.startswith("Unknown operation")
+            else "BAD_USER_INPUT"
+        )
+        status, headers = error.status_code, {}
+        graphql_response = wants_graphql_response(request.headers.get("accept", ""))
+        cause = error.__cause__
+        if (
+            graphql_response
+            and request.method == "GET"
+            and isinstance(cause, InvalidOperationTypeError)
+            and cause.operation_type == OperationType.MUTATION
+        ):
+            status, headers = 405, {"allow": "POST"}  # as GraphQL over HTTP asks
+        await send_error(
+            send,
+            status,
+            error.reason,
+            code,
+            headers=headers,
+            media_type=GRAPHQL_RESPONSE if graphql_response else "application/json",
+        )
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
+        """Every request through one strict decoder: GET parameters, JSON bodies and the
+        multipart request spec's `operations` and `map` alike."""
+        try:
+            found = operation(await self._request_data(request))
+        except MalformedRequest as error:
+            raise HTTPException(400, str(error)) from None
+        transport = self._get_stream_transport_from_headers(request.headers)
+        return GraphQLRequestData(
+            query=found.query,
+            variables=found.variables,
+            operation_name=found.operation_name,
+            extensions=found.extensions,
+            protocol=transport.protocol if transport else "http",
+        )
+
+    async def _request_data(self, request: AsyncHTTPRequestAdapter) -> object:
+        depth = self.settings.max_json_depth
+        content_type, _ = parse_content_type(request.content_type or "")
+        if request.method == "GET":
+            return query_params(request.query_params, max_depth=depth)
+        if content_type == "application/json":
+            return loads(await request.get_body(), max_depth=depth)
+        if self.multipart_uploads_enabled and content_type == "multipart/form-data":
+            try:
+                form = (await request.get_form_data()).form
+            except (ValueError, StarletteHTTPException):
+                raise MalformedRequest("The multipart body does not parse.") from None
+            operations, files_map = form.get("operations"), form.get("map")
+            if not isinstance(operations, str) or not isinstance(files_map, str):
+                raise MalformedRequest(
+                    "A multipart request needs `operations` and `map` fields "
+                    "(the GraphQL multipart request spec)."
+                )
+            files = {name: part for name, part in form.items() if isinstance(part, UploadFile)}
+            return place_files(
+                loads(operations, max_depth=depth), loads(files_map, max_depth=depth), files
+            )
+        raise MalformedRequest("Unsupported content type: send application/json.")
+
+    async def _serve_socket(self, websocket: WebSocket) -> None:
+        """A socket counts against its client address's limit while it is open."""
+        client = request_client(websocket, self.settings)
+        if not self.sockets.take(client):
+            await websocket.accept(subprotocol=await self.pick_websocket_subprotocol(websocket))
+            await websocket.close(1013, "Too many connections from this address")
+            return
+        try:
+            await self.run(websocket)
+        finally:
+            self.sockets.give_back(client)
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         """Authenticate a WebSocket from its connection_init payload (or its headers)."""
@@ -92,22 +217,25 @@ def create_app(settings: Settings) -> Starlette:
         "max_depth": settings.max_query_depth,
         "max_aliases": settings.max_aliases,
         "max_tokens": settings.max_tokens,
+        "max_selections": settings.max_selections,
+        "max_duplicate_fields": settings.max_duplicate_fields,
         "introspection": settings.introspection_enabled,
         "tracing": tracing_requested(),
     }
     # Multipart requests (file uploads) only on a route of their own, for one mutation.
     upload: Any = GraphQLApp(
         build_schema(**limits, upload_only=True),  # type: ignore[arg-type]
+        settings=settings,
         graphql_ide=None,
         allow_queries_via_get=False,
         multipart_uploads_enabled=True,
     )
     graphql: Any = GraphQLApp(
         build_schema(**limits),  # type: ignore[arg-type]
+        settings=settings,
         graphql_ide="graphiql" if settings.development else None,
         keep_alive=True,
         keep_alive_interval=15,
-        connection_init_wait_timeout=timedelta(seconds=10),
         # Sockets carry bearer tokens in connection_init, never cookies, so a foreign page
         # has no ambient credentials to abuse; each website's allowed origins are checked
         # in on_ws_connect instead.
@@ -152,8 +280,27 @@ def create_app(settings: Settings) -> Starlette:
                 max_age=600,
             ),
         ],
-        lifespan=make_lifespan(settings),
+        lifespan=frozen_after_startup(make_lifespan(settings)),
     )
+
+
+def frozen_after_startup(lifespan: Any) -> Any:
+    """What start-up built lives as long as the process: moved out of the garbage
+    collector's sight (gc.freeze), so that its full collections walk only what requests
+    make. Under a flood of requests they ran several times a second, ~80 ms each, most of
+    it spent walking the schema, the pool and the models again and again."""
+
+    @asynccontextmanager
+    async def frozen(app: Starlette) -> AsyncIterator[Any]:
+        async with lifespan(app) as state:
+            gc.collect()
+            gc.freeze()
+            try:
+                yield state
+            finally:
+                gc.unfreeze()
+
+    return frozen
 
 
 def server(settings: Settings, **overrides: Any) -> AskbaseServer:

@@ -24,7 +24,14 @@ def error_body(message: str, code: str, **extensions: object) -> bytes:
 
 
 async def send_error(
-    send: Send, status: int, message: str, code: str, **extensions: object
+    send: Send,
+    status: int,
+    message: str,
+    code: str,
+    *,
+    headers: dict[str, str] | None = None,
+    media_type: str = "application/json",
+    **extensions: object,
 ) -> None:
     body = error_body(message, code, **extensions)
     await send(
@@ -32,8 +39,9 @@ async def send_error(
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", media_type.encode()),
                 (b"content-length", str(len(body)).encode()),
+                *((k.encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()),
             ],
         }
     )

@@ -211,6 +211,55 @@ test("keyboard only: open, ask, focus stays in the panel, Esc closes", async () 
   await context.close();
 });
 
+test("rating an answer: thumbs down by keyboard, an optional comment, kept on reload", async () => {
+  const { page, context, errors } = await visitor();
+  await launcher(page).click();
+  await ask(page, "Which file formats can I upload?");
+  await settled(page);
+  const rate = answers(page).last().getByRole("group", { name: "Rate this answer" });
+  const up = rate.getByRole("button", { name: "Helpful", exact: true });
+  const down = rate.getByRole("button", { name: "Not helpful" });
+  assert.equal(await up.getAttribute("aria-pressed"), "false");
+  await down.focus();
+  await page.keyboard.press("Enter");
+  const comment = rate.getByRole("textbox", { name: "What was missing? (optional)" });
+  await comment.waitFor();
+  assert.equal(await down.getAttribute("aria-pressed"), "true");
+  assert.ok(await comment.evaluate((node) => node.getRootNode().activeElement === node), "the comment box has focus");
+  await page.keyboard.type("<b>Nothing about ZIP files</b>");
+  await page.keyboard.press("Enter");
+  await rate.getByRole("status").getByText("Thanks for your feedback.").waitFor();
+  await page.screenshot({ path: `${ARTIFACTS}/rated.png` });
+
+  // The rating is the visitor's, stored as plain text; the owner reads it with the chat.
+  const chatId = await page.evaluate(() => JSON.parse(localStorage.getItem(Object.keys(localStorage)[0])).chatId);
+  const response = await fetch(BASE + "/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: "Bearer " + process.env.OWNER_TOKEN },
+    body: JSON.stringify({
+      query: "query($c: ID!) { messages(chatId: $c) { nodes { role feedback { rating comment } } } }",
+      variables: { c: chatId },
+    }),
+  });
+  const nodes = (await response.json()).data.messages.nodes;
+  assert.deepEqual(nodes.at(-1).feedback, { rating: "DOWN", comment: "<b>Nothing about ZIP files</b>" });
+
+  // Reload: the stored rating is shown pressed; changing it replaces it.
+  await page.reload();
+  await launcher(page).click();
+  const again = answers(page).last().getByRole("group", { name: "Rate this answer" });
+  await again.waitFor();
+  assert.equal(await again.getByRole("button", { name: "Not helpful" }).getAttribute("aria-pressed"), "true");
+  await again.getByRole("button", { name: "Helpful", exact: true }).click();
+  await page.waitForFunction(() => {
+    const root = document.querySelector("[data-askbase-widget]").shadowRoot;
+    return [...root.querySelectorAll(".rate button")].at(-2)?.getAttribute("aria-pressed") === "true";
+  });
+  assert.equal(await again.getByRole("textbox").count(), 0, "no comment box after a thumbs-up");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("narrow screens get a full-screen panel; reduced motion has no animation", async () => {
   const { page, context } = await visitor({
     viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true, reducedMotion: "reduce",

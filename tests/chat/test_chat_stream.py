@@ -251,3 +251,14 @@ async def test_chat_stream_over_server_sent_events(api: Api, tenant: Tenant) -> 
     kinds = [payload["data"]["chatStream"]["__typename"] for _, payload in found[:-1]]
     assert kinds[0] == "SourcesFound" and kinds[-1] == "MessageDone"
     assert "five working days" in found[-2][1]["data"]["chatStream"]["message"]["content"]
+
+
+async def test_a_one_paragraph_document_is_answered_not_declined(api: Api, tenant: Tenant) -> None:
+    await add_text(api, tenant, "warehouse.txt", "The warehouse in Lyon opens at 7:00.")
+    session = await visitor_session(api, tenant.website_id)
+    chat_id = await new_chat(api, session["token"], tenant.website_id)
+    async with connected(api, "graphql-transport-ws", session["token"]) as ws:
+        await start(ws, "graphql-transport-ws", chat_id, "Where is the warehouse?")
+        got = await events(ws)
+    assert got[0]["sources"], got
+    assert "Lyon" in got[-1]["message"]["content"], got[-1]

@@ -480,6 +480,25 @@ with site as (
 select id from site
 """
 
+SEED_LEARNING = """
+with answer as (
+  insert into public.messages (chat_id, website_id, role, content, confidence)
+  select id, website_id, 'assistant', 'I don''t know.', 0 from public.chats where id = $1
+  returning id, chat_id, website_id, created_at
+), rating as (
+  insert into public.message_feedback (message_id, chat_id, website_id, rating, comment)
+  select id, chat_id, website_id, 'down', 'not helpful' from answer
+), gap as (
+  insert into public.knowledge_gaps (website_id, question, centroid, size)
+  select website_id, $2, array_fill(0.1, array[384])::vector, 1 from answer returning id
+)
+insert into public.knowledge_gap_questions
+  (message_id, gap_id, website_id, question, embedding, reasons, asked_at)
+select a.id, g.id, a.website_id, $2, array_fill(0.1, array[384])::vector,
+       array['no_sources', 'rated_down'], a.created_at
+from answer a, gap g
+"""
+
 
 async def seed(project: Project) -> Seeded:
     """Two owners' websites with a row in every table, written as the owner role (which
@@ -511,6 +530,20 @@ async def seed(project: Project) -> Seeded:
                     chats[name],
                     site,
                     f"{name}'s message",
+                )
+            # An answer in bob's chat, its rating and its knowledge gap.
+            await conn.execute(SEED_LEARNING, chats["bob"], "bob's question")
+            for site in (site_a, site_b):  # a website source and one of its pages
+                source = await conn.fetchval(
+                    "insert into public.website_sources (website_id, url)"
+                    " values ($1, 'https://site.example/') returning id",
+                    site,
+                )
+                await conn.execute(
+                    "insert into public.source_pages (source_id, website_id, url)"
+                    " values ($1, $2, 'https://site.example/')",
+                    source,
+                    site,
                 )
             await conn.execute(
                 "insert into public.embedding_settings (model, dimension) values ('seeded', 384)"

@@ -183,9 +183,9 @@ async def test_concurrent_questions_are_embedded_together_and_unchanged() -> Non
     sizes: list[int] = []
     inference = embedder.embed_sync
 
-    def counted(texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    def counted(texts: Sequence[str], urgent: bool = False) -> npt.NDArray[np.float32]:
         sizes.append(len(texts))
-        return inference(texts)
+        return inference(texts, urgent=urgent)
 
     embedder.embed_sync = counted  # type: ignore[method-assign]
     together = await asyncio.gather(*(embedder.embed([q], "query") for q in questions))
@@ -200,9 +200,9 @@ async def test_repeated_questions_are_embedded_once() -> None:
     inferences: list[list[str]] = []
     inference = local.embed_sync
 
-    def counted(texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    def counted(texts: Sequence[str], urgent: bool = False) -> npt.NDArray[np.float32]:
         inferences.append(list(texts))
-        return inference(texts)
+        return inference(texts, urgent=urgent)
 
     local.embed_sync = counted  # type: ignore[method-assign]
     cache = QueryCache(local, size=2)
@@ -263,3 +263,29 @@ async def test_a_failed_question_embedding_is_not_kept() -> None:
     assert cache.hits == 0
     await down.aclose()
     closed.close()
+
+
+def test_a_visitors_question_goes_before_waiting_passage_batches() -> None:
+    """Ingestion embeds in batches that wait for questions: a question waits for at most
+    the batch that is running, not for a whole document."""
+    import threading
+    import time
+
+    embedder = LocalEmbedder(batch_size=8)
+    embedder.load()
+    passages = [f"Passage number {i} about shipping and returns." for i in range(400)]
+    finished: dict[str, float] = {}
+
+    def ingest() -> None:
+        embedder.embed_sync(passages)
+        finished["passages"] = time.perf_counter()
+
+    worker = threading.Thread(target=ingest)
+    worker.start()
+    time.sleep(0.05)  # the passages hold the model now
+    started = time.perf_counter()
+    embedder.embed_sync(["Where is my parcel?"], urgent=True)
+    finished["question"] = time.perf_counter()
+    worker.join()
+    assert finished["question"] < finished["passages"], "the question waited for all passages"
+    assert finished["question"] - started < (finished["passages"] - started) / 3

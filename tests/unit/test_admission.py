@@ -94,8 +94,8 @@ def test_one_visitor_cannot_hold_more_than_their_share() -> None:
 def test_ingestion_pauses_while_answers_queue() -> None:
     async def run() -> None:
         gate = admission(slots=1, wait_seconds=5)
+        await asyncio.wait_for(gate.pause_for_answers(), 0.05)  # no answers: no pause
         held = await gate.acquire("a", None)
-        await asyncio.wait_for(gate.pause_for_answers(), 0.05)  # nobody waits: no pause
         waiting = asyncio.ensure_future(gate.acquire("a", None))
         await asyncio.sleep(0)
         paused = asyncio.ensure_future(gate.pause_for_answers(longest=5))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Api, owner_token, running_api
 
 
@@ -15,6 +17,7 @@ async def test_health_endpoints(api: Api) -> None:
     assert response.status_code == 200 and response.json() == {"ok": True, "database": True}
 
 
+@pytest.mark.logs_errors("unexpected error")  # each query while the database is away
 async def test_database_outage_reports_503_and_recovers(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -31,13 +31,13 @@ from askbase.app.knowledge.ingest.detect import UnsupportedFile, detect
 from askbase.app.knowledge.ingest.parse import ParseError
 from askbase.app.knowledge.ingest.sandbox import ParserSandbox
 from askbase.app.knowledge.storage import StorageUnavailable, SupabaseStore, object_path
-from askbase.database import chunks, documents, jobs
+from askbase.database import chunks, documents, jobs, sources
 from askbase.database.pool import Database
 
 log = structlog.get_logger("askbase.ingest")
 
 
-EMBED_BATCH = 64  # passages embedded per step; waiting answers go first between steps
+EMBED_BATCH = 16  # passages embedded per step (~0.2 s); answers go first between steps
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,8 @@ class Ingestion:
     sandbox: ParserSandbox = field(default_factory=ParserSandbox)  # parses each file
     # Awaited between embedding batches: waits while answers queue (chat before ingestion).
     pause: Callable[[], Awaitable[None]] | None = None
+    # Runs a claimed website-source sync job (app/knowledge/sources/sync.py).
+    sync: Callable[[Ingestion, asyncpg.Record, str], Awaitable[None]] | None = None
 
 
 async def ingest_document(
@@ -162,8 +164,9 @@ class Worker:
             )
             if abandoned:
                 log.warning("jobs failed after their last lease ran out", jobs=abandoned)
+            await sources.enqueue_due(conn)  # scheduled website syncs
             job = await jobs.claim(conn, self.name, settings.ingest_lease_seconds)
-            if job is not None:
+            if job is not None and job["document_id"] is not None:
                 await documents.set_status(conn, job["document_id"], "processing")
         if job is None:
             return False
@@ -171,6 +174,13 @@ class Worker:
         return True
 
     async def _process(self, job: asyncpg.Record) -> None:
+        if job["kind"] == "sync":  # a website source: its pages become documents
+            if self.ingestion.sync is None:
+                async with self.ingestion.db.service() as conn:
+                    await jobs.retry_later(conn, job["id"], self.name, 60, "no syncs here")
+                return
+            await self.ingestion.sync(self.ingestion, job, self.name)
+            return
         settings = self.ingestion.settings
         document_id: uuid.UUID = job["document_id"]
         bound = log.bind(

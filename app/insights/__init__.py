@@ -1,0 +1,1 @@
+"""Learning from conversations: ratings, knowledge gaps and activity for owners."""

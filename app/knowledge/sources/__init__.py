@@ -1,0 +1,1 @@
+"""Website sources: pages fetched (through one guard), discovered and synced into documents."""
