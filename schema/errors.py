@@ -52,7 +52,9 @@ class OperationMetrics(SchemaExtension):
         outcome = (errors[0].extensions or {}).get("code", "INTERNAL") if errors else "ok"
         try:
             kind = context.operation_type.value
-        except RuntimeError:  # the document did not parse, or named no operation
+        except RuntimeError:  # named no operation
+            kind = "unknown"
+        if outcome == "GRAPHQL_PARSE_FAILED":  # (its document is a stand-in: build.py)
             kind = "unknown"
         app_context = context.context
         metrics = app_context.state.metrics if isinstance(app_context, Context) else None

@@ -60,7 +60,7 @@ async def test_unique_long_documents_are_not_cached() -> None:
 ATTACK = """
 import asyncio, json, sys
 from bench.abuse import attack
-print(json.dumps(asyncio.run(attack(sys.argv[1], 10, float(sys.argv[2]), [0, 1]))))
+print(json.dumps(asyncio.run(attack(sys.argv[1], 5, float(sys.argv[2]), [0]))))
 """
 
 
@@ -90,4 +90,4 @@ async def test_health_answers_while_clients_send_hostile_documents(api: Api) -> 
     output, _ = await attackers.communicate()
     assert samples, "/health never answered during the attack"
     sent = json.loads(output)
-    assert sum(sent.values()) > 100 and "http 500" not in sent, sent
+    assert sum(sent.values()) > 50 and set(sent) == {"http 200"}, sent
