@@ -151,7 +151,10 @@ async def ingest_big(client: Client, chunks: int) -> None:
 async def main(seconds: float, rate: float | None) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory() as tmp,
-        askbase_server(Path(tmp), {"MAX_REQUEST_BYTES": "2000000"}) as url,
+        # Every simulated visitor comes from 127.0.0.1: no per-IP socket cap here.
+        askbase_server(
+            Path(tmp), {"MAX_REQUEST_BYTES": "2000000", "WS_MAX_CONNECTIONS_PER_IP": "100000"}
+        ) as url,
     ):
         busy, quiet, big = await setup(url), await setup(url), await setup(url)
         capacity = rate or await sustainable_rate(busy, seconds)
