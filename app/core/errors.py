@@ -57,6 +57,8 @@ def is_outage(error: BaseException) -> bool:
         OSError
         | TimeoutError
         | asyncpg.InterfaceError
+        # A connection caught mid-statement by the outage: it is closed, then replaced.
+        | asyncpg.InternalClientError
         | asyncpg.CannotConnectNowError
         | asyncpg.ConnectionDoesNotExistError
         | asyncpg.AdminShutdownError,
