@@ -17,7 +17,6 @@ import contextlib
 import math
 import time
 from collections import Counter, OrderedDict, deque
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import structlog
@@ -107,15 +106,6 @@ class Admission:
             self.metrics.admission_wait.observe(time.monotonic() - started)
             self.metrics.admission.labels("admitted").inc()
         return Slot(self, website, visitor)
-
-    @contextlib.asynccontextmanager
-    async def slot(self, website: str, visitor: str | None) -> AsyncIterator[Slot]:
-        """`acquire` as a context: released on exit if not released before."""
-        slot = await self.acquire(website, visitor)
-        try:
-            yield slot
-        finally:
-            slot.release()
 
     async def pause_for_answers(self, longest: float = 1.0) -> None:
         """Background work (ingestion) calls this between steps: it waits while answers
