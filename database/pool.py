@@ -86,16 +86,23 @@ def _literal(value: str) -> str:
 async def _roll_back(conn: asyncpg.Connection) -> None:
     """End a failed or cancelled request's transaction ourselves, so that asyncpg's own
     release finds none (it would log "Resetting connection with an active transaction").
-    A query cancelled mid-flight is waited for first, as asyncpg's release does; a
-    connection that cannot roll back (the database went away) is closed for good."""
+    A query cancelled mid-flight is waited for first, as asyncpg's release does (at most
+    ACQUIRE_TIMEOUT_SECONDS). A connection that cannot roll back (the database went away)
+    is closed for good, and so is one whose rollback is itself cancelled: graphql-core
+    cancels a failed field's siblings, and again when an enclosing field fails, so a
+    second cancellation can land while the first one's statement is still being waited
+    for. Closing the socket ends the transaction on the server at once; the pool replaces
+    the connection."""
     try:
         protocol = getattr(conn, "_protocol", None)
         if protocol is not None and protocol._is_cancelling():
             await protocol._wait_for_cancellation(ACQUIRE_TIMEOUT_SECONDS)
         if not conn.is_closed():
             await conn.execute(f"rollback; {SESSION_RESET}")
-    except Exception:  # its state is unknown now: the pool replaces it with a new one
+    except BaseException as error:  # its state is unknown now, or we may not wait for it
         conn.terminate()
+        if not isinstance(error, Exception):  # a cancellation goes on; a failure is replaced
+            raise
 
 
 class Database:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -15,6 +15,14 @@ OWNER_COLUMNS = f"{PUBLIC_COLUMNS}, owner_id, system_prompt, model, temperature"
 UPDATABLE = frozenset(
     {"name", "settings", "system_prompt", "model", "temperature", "allowed_origins"}
 )
+# What resetting a column sets it to (SQL over the row's own columns): what a new website has.
+DEFAULTS = {
+    "name": "domain",
+    "allowed_origins": "'{}'::text[]",
+    "system_prompt": "null",
+    "model": "null",
+    "temperature": "null",
+}
 
 
 async def insert(
@@ -61,16 +69,23 @@ async def owned(conn: asyncpg.Connection) -> list[asyncpg.Record]:
 
 
 async def update(
-    conn: asyncpg.Connection, website_id: uuid.UUID, changes: Mapping[str, Any]
+    conn: asyncpg.Connection,
+    website_id: uuid.UUID,
+    changes: Mapping[str, Any],
+    reset: Collection[str] = (),
 ) -> asyncpg.Record | None:
-    unknown = set(changes) - UPDATABLE
-    if unknown:
-        raise ValueError(f"not updatable: {sorted(unknown)}")
+    """Set `changes`, and set the columns named in `reset` back to their DEFAULTS."""
+    refused = (
+        (set(changes) - UPDATABLE) | (set(reset) - set(DEFAULTS)) | (set(changes) & set(reset))
+    )
+    if refused:
+        raise ValueError(f"not updatable (or both set and reset): {sorted(refused)}")
     # Public settings are merged key by key; a null value removes that key.
     assignments = [
         f"settings = jsonb_strip_nulls(settings || ${i})" if col == "settings" else f"{col} = ${i}"
         for i, col in enumerate(changes, start=2)
     ]
+    assignments.extend(f"{col} = {DEFAULTS[col]}" for col in reset)
     assignments.append("updated_at = now()")
     row: asyncpg.Record | None = await conn.fetchrow(
         f"update public.websites set {', '.join(assignments)} where id = $1 "
@@ -88,10 +103,22 @@ async def delete(conn: asyncpg.Connection, website_id: uuid.UUID) -> bool:
     return deleted is not None
 
 
+async def is_time_zone(conn: asyncpg.Connection, name: str) -> bool:
+    """Whether PostgreSQL knows `name` as a time zone (the names date_trunc accepts)."""
+    found: bool = await conn.fetchval(
+        "select exists(select 1 from pg_catalog.pg_timezone_names where name = $1)", name
+    )
+    return found
+
+
 async def access_info(conn: asyncpg.Connection, website_id: uuid.UUID) -> asyncpg.Record | None:
-    """Id and allowed origins, for the visitor origin check (run as service_role)."""
+    """Id, allowed origins and whether visitors may send only trusted documents, for the
+    checks of a visitor's requests (run as service_role)."""
     row: asyncpg.Record | None = await conn.fetchrow(
-        "select id, allowed_origins from public.websites where id = $1", website_id
+        "select id, allowed_origins,"
+        " coalesce((settings->>'trustedDocumentsOnly')::boolean, false) as trusted_only"
+        " from public.websites where id = $1",
+        website_id,
     )
     return row
 

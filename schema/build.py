@@ -16,17 +16,12 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
-    GraphQLSyntaxError,
     InlineFragmentNode,
-    Lexer,
     NameNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
-    Source,
-    Token,
 )
-from graphql.language.parser import Parser
 from graphql.validation import ASTValidationRule, ValidationRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -40,7 +35,9 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.printer import print_schema
 from strawberry.schema.schema import validate_document
 
+from askbase.app.web.parsing import parse_acyclic
 from askbase.schema.errors import AskbaseSchema, ErrorCodes, OperationMetrics, OperationScope
+from askbase.schema.introspection import readable_by_older_clients
 from askbase.schema.root import Mutation, Query, Subscription
 
 T = TypeVar("T")
@@ -94,34 +91,6 @@ class Documents:
             self._kept[(query, options.get("max_tokens"))] = document
             if len(self._kept) > self.maxsize:
                 self._kept.popitem(last=False)
-
-
-def parse_acyclic(query: str, **options: Any) -> DocumentNode:
-    """graphql-core's parse, as the spec has it (no empty selection sets: `{}` passed
-    parsing and crashed a validation rule), with the lexer's tokens unlinked afterwards.
-    They form a doubly linked list, so each parse (failed ones too) left thousands of
-    objects in reference cycles that only the garbage collector frees: a flood of large
-    documents made its full collections run several times a second."""
-    lexer = Lexer(Source(query))
-    try:
-        try:
-            parser = Parser(lexer.source, lexer=lexer, allow_empty_selection_sets=False, **options)
-            document: DocumentNode = parser.parse_document()
-            return document
-        except RecursionError:
-            pass
-        raise GraphQLSyntaxError(
-            lexer.source, lexer.token.start, "Document is nested too deeply. Parsing aborted."
-        )
-    finally:
-        here = lexer.token
-        ends: tuple[tuple[Token | None, str], ...] = ((here.next, "next"), (here.prev, "prev"))
-        here.next = here.prev = None
-        for token, step in ends:
-            while token is not None:
-                following = getattr(token, step)
-                token.next = token.prev = None
-                token = following
 
 
 def _stand_in(operation_name: str | None) -> DocumentNode:
@@ -372,12 +341,14 @@ def build_schema(
         from askbase.app.observability.tracing import schema_extension
 
         extensions.append(schema_extension())
-    return AskbaseSchema(
+    schema = AskbaseSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
     )
+    readable_by_older_clients(schema._schema)
+    return schema
 
 
 def export_sdl() -> str:

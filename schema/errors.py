@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -9,6 +10,7 @@ import structlog
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry import Schema
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -16,6 +18,7 @@ from strawberry.types.graphql import OperationType
 from askbase.app.auth.context import Context, begin_operation
 from askbase.app.core.errors import AppError, is_outage
 from askbase.app.observability.logging import request_id_var
+from askbase.schema.types import SCALARS
 
 MASKED_MESSAGE = "Internal server error"
 OUTAGE_MESSAGE = "The service is temporarily unavailable; try again shortly."
@@ -75,6 +78,12 @@ class ErrorCodes(SchemaExtension):
         yield
         result = self.execution_context.result
         if result is not None and result.errors:
+            result.errors = [self._format(e) for e in result.errors]
+
+    def on_stream_result(self, result: Any) -> None:  # type: ignore[override]
+        """Results of a stream (every WebSocket and SSE result, errors before execution
+        included) leave before the operation ends: their errors get their codes here."""
+        if getattr(result, "errors", None):
             result.errors = [self._format(e) for e in result.errors]
 
     def on_parse(self) -> Iterator[None]:
@@ -137,6 +146,13 @@ def _escaped(error: GraphQLError) -> GraphQLError:
 
 
 class AskbaseSchema(Schema):
+    def __init__(self, *, config: StrawberryConfig | None = None, **kwargs: Any) -> None:
+        """The schema's own scalars (an RFC 3339 DateTime: schema/types.py) come with every
+        schema, beside whatever a caller's config maps."""
+        config = config or StrawberryConfig()
+        config = dataclasses.replace(config, scalar_map={**SCALARS, **config.scalar_map})
+        super().__init__(config=config, **kwargs)
+
     async def execute(
         self,
         query: str | None,

@@ -197,6 +197,9 @@ def askbase_process(command: str, data_dir: Path, **env: str) -> Iterator[str]:
 
 @asynccontextmanager
 async def running_api(dsn: str, data_dir: Path, **overrides: Any) -> AsyncIterator[Api]:
+    # Settings given here, not in the environment, which a worker process would read:
+    # ingestion runs in the server's process (`askbase serve` tests use the process).
+    overrides.setdefault("INGEST_PROCESS", False)
     settings = load_settings(
         env_file=None,
         DATABASE_URL=dsn,

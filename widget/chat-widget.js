@@ -2,25 +2,9 @@
 (() => {
   "use strict";
 
-  const OPS = {
-    session: `mutation StartSession($w: ID!) { startSession(websiteId: $w) {
-      token visitorId expiresAt
-      website { id settings { title welcomeMessage suggestedQuestions theme } } } }`,
-    website: "query Website($w: ID!) { website(id: $w) { settings { title welcomeMessage suggestedQuestions theme } } }",
-    chat: "mutation CreateChat($w: ID!) { createChat(websiteId: $w) { id } }",
-    messages: `query ChatMessages($c: ID!, $after: String) {
-      messages(chatId: $c, first: 100, after: $after) {
-        nodes { id role content status sources { documentId title snippet } feedback { rating } }
-        pageInfo { hasNextPage endCursor } } }`,
-    stream: `subscription ChatStream($c: ID!, $m: String!) { chatStream(chatId: $c, message: $m) {
-      __typename
-      ... on SourcesFound { messageId sources { documentId title snippet } }
-      ... on TokenDelta { messageId text }
-      ... on MessageDone { message { id content status sources { documentId title snippet } } }
-      ... on ChatFailed { code detail retryAfter } } }`,
-    rate: `mutation RateMessage($m: ID!, $r: Rating!, $c: String) {
-      rateMessage(messageId: $m, rating: $r, comment: $c) { rating } }`,
-  };
+  // The widget's GraphQL documents: widget/operations.json, filled in by the server that
+  // serves this file (they are trusted documents: see TRUSTED_DOCUMENTS in the docs).
+  const OPS = __ASKBASE_OPERATIONS__;
 
   const STRINGS = {
     en: {
@@ -304,7 +288,13 @@
 @media (prefers-color-scheme:dark){:host{--ab-bg:#0f172a;--ab-surface:#1e293b;--ab-text:#f1f5f9;
 --ab-muted:#cbd5e1;--ab-border:#334155;--ab-error:#fca5a5}}
 *{box-sizing:border-box}
-.root{position:fixed;bottom:20px;right:20px;z-index:var(--ab-z);font:15px/1.5 var(--ab-font);color:var(--ab-text)}
+.root{position:fixed;bottom:20px;right:20px;z-index:var(--ab-z);font:15px/1.5 var(--ab-font);color:var(--ab-text);
+letter-spacing:normal;word-spacing:normal;text-transform:none;text-indent:0;text-align:start;text-shadow:none;
+white-space:normal;word-break:normal;overflow-wrap:normal;hyphens:manual;tab-size:8;font-feature-settings:normal;
+font-variation-settings:normal;font-kerning:auto;text-rendering:auto;visibility:visible;cursor:auto;
+writing-mode:horizontal-tb;text-orientation:mixed;quotes:auto;list-style:disc outside;-webkit-text-fill-color:currentColor;
+-webkit-text-stroke:0;text-underline-offset:auto;text-decoration-thickness:auto;font-synthesis:weight style;
+border-collapse:separate;border-spacing:0;caption-side:top;empty-cells:show;orphans:2;widows:2}
 .root.left{right:auto;left:20px}
 button{font:inherit;cursor:pointer}
 :focus-visible{outline:3px solid var(--ab-primary);outline-offset:2px}

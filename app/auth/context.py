@@ -65,6 +65,8 @@ class Context:
     connection_params: dict[str, Any] | None = None
     _principal: Principal | None = None
     _checked_at: float = 0.0  # when the caller was last verified (time.monotonic)
+    # A visitor's website accepts only trusted documents (app/web/persisted.py).
+    trusted_documents_only: bool = False
 
     @property
     def request_id(self) -> str:
@@ -79,7 +81,7 @@ class Context:
         """The client as the rate limits count it (auth/clients.py)."""
         return request_client(self.request, self.state.settings)
 
-    def _authorization(self) -> str | None:
+    def authorization(self) -> str | None:
         if self.connection_params is not None:
             value = self.connection_params.get("authorization") or self.connection_params.get(
                 "Authorization"
@@ -97,13 +99,18 @@ class Context:
         still be allowed.
         """
         if self._principal is None:
-            principal = await self.state.verifier.principal_from_header(self._authorization())
+            principal = await self.state.verifier.principal_from_header(self.authorization())
             if isinstance(principal, Visitor):
                 await self.check_origin(principal.website_id)
             self._principal = principal
             self._checked_at = time.monotonic()
         elif isinstance(self.request, WebSocket) and time.monotonic() - self._checked_at > 1:
             await self.reauthorize()
+        return self._principal
+
+    @property
+    def resolved_principal(self) -> Principal | None:
+        """The caller as last verified, without checking it again (None before that)."""
         return self._principal
 
     async def reauthorize(self) -> None:
@@ -125,6 +132,7 @@ class Context:
             row = await websites.access_info(conn, website_id)
         if row is None:
             raise Unauthenticated("The website of this session no longer exists.")
+        self.trusted_documents_only = bool(row["trusted_only"])
         if not origin_allowed(self.origin, list(row["allowed_origins"])):
             raise Forbidden("This origin is not allowed for the website.")
 

@@ -18,19 +18,28 @@ from askbase.app.knowledge.ingest.chunk import embedding_text
 from askbase.app.knowledge.ingest.detect import UnsupportedFile, detect
 from askbase.app.knowledge.library import create as create_document
 from askbase.app.runtime.services import open_services
+from askbase.app.runtime.workers import watch_parent
 from askbase.database import chunks, documents, embedding_settings, websites
 
 log = structlog.get_logger("askbase")
 
 
-async def run_worker(settings: Settings, concurrency: int) -> None:
-    """Ingestion workers in this process until SIGINT/SIGTERM; a running job finishes."""
+async def run_worker(
+    settings: Settings, concurrency: int, *, parent: int | None = None, dsn: str | None = None
+) -> None:
+    """Ingestion workers in this process until SIGINT/SIGTERM (or until `parent`, the
+    server that started it, is gone); a running job finishes."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with open_services(settings, workers=concurrency):
-        await stop.wait()
+    watch = asyncio.create_task(watch_parent(parent, stop)) if parent is not None else None
+    try:
+        async with open_services(settings, workers=concurrency, dsn=dsn):
+            await stop.wait()
+    finally:
+        if watch is not None:
+            watch.cancel()
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -58,7 +59,7 @@ def serve(args: argparse.Namespace) -> int:
         "embedded PostgreSQL in " + str(settings.data_dir) if settings.embedded else "DATABASE_URL"
     )
     print(f"askbase: database: {where}", file=sys.stderr)
-    if settings.development:
+    if settings.graphiql_enabled:
         print(f"askbase: GraphiQL at http://{host}:{port}/graphql", file=sys.stderr)
     running = server(settings, host=host, port=port)
     running.run()
@@ -104,10 +105,15 @@ def token(args: argparse.Namespace) -> int:
 def worker(args: argparse.Namespace) -> int:
     from askbase.app.cli.commands import run_worker
     from askbase.app.observability.logging import configure_logging
+    from askbase.app.runtime.workers import EMBEDDED_DSN_ENV
 
+    if args.nice:  # before any thread starts: threads inherit it (onnxruntime's too)
+        os.nice(args.nice)
     settings = _settings()
     configure_logging(json=settings.log_json, level=settings.log_level)
-    asyncio.run(run_worker(settings, args.concurrency or max(1, settings.ingest_workers)))
+    concurrency = args.concurrency or max(1, settings.ingest_workers)
+    dsn = os.environ.get(EMBEDDED_DSN_ENV)
+    asyncio.run(run_worker(settings, concurrency, parent=args.parent, dsn=dsn))
     return 0
 
 
@@ -185,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = commands.add_parser("worker", help="run ingestion workers (until SIGINT/SIGTERM)")
     p.add_argument("--concurrency", type=int, help="workers in this process (INGEST_WORKERS)")
+    p.add_argument("--nice", type=int, default=0, help="lower this process's CPU priority")
+    p.add_argument("--parent", type=int, help=argparse.SUPPRESS)  # stop when it is gone
     p.set_defaults(run=worker)
 
     p = commands.add_parser("ingest", help="ingest files and folders into a website")

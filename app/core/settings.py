@@ -11,6 +11,8 @@ import platformdirs
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from askbase.app.core.manifests import ManifestError, read_manifests
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -73,6 +75,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(1 << 20, ge=1024)
     max_upload_bytes: int = Field(20_000_000, ge=1024)
     introspection: bool | None = None  # default: on in development, off in production
+    graphiql: bool | None = None  # default: on in development, off in production
     max_query_depth: int = Field(10, ge=2)
     max_aliases: int = Field(15, ge=1)
     max_tokens: int = Field(2000, ge=50)
@@ -84,6 +87,14 @@ class Settings(BaseSettings):
     # many of them may repeat a name already selected at the same level.
     max_selections: int = Field(400, ge=10)
     max_duplicate_fields: int = Field(20, ge=0)
+    # Persisted operations. APQ (Apollo's automatic persisted queries): documents that
+    # clients registered by their SHA-256, kept in an LRU of this many per process (0:
+    # off, hash-only requests then get PERSISTED_QUERY_NOT_SUPPORTED). TRUSTED_DOCUMENTS:
+    # comma-separated paths of manifests (hash -> document, as graphql-codegen's client
+    # preset emits them); with the widget's own operations they are the documents that a
+    # website with `trustedDocumentsOnly` accepts from its visitors.
+    apq_cache_size: int = Field(1000, ge=0, le=1_000_000)
+    trusted_documents: str = ""
     # WebSockets, both protocols: seconds a socket has to send connection_init, operations
     # running at once on one socket, and sockets open at once from one client address.
     ws_init_timeout_seconds: float = Field(10, gt=0, le=600)
@@ -102,7 +113,11 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
 
-    ingest_workers: int = Field(1, ge=0, le=32)  # in-process workers of `askbase serve`
+    ingest_workers: int = Field(1, ge=0, le=32)  # ingestion workers of `askbase serve`
+    # They run in a child process at a lower CPU priority (nice), so that parsing and
+    # embedding take only the CPU that answers leave; false: in the server's process.
+    ingest_process: bool = True
+    ingest_nice: int = Field(10, ge=0, le=19)
     ingest_max_attempts: int = Field(3, ge=1, le=20)
     ingest_lease_seconds: float = Field(300, ge=1)
     ingest_retry_seconds: float = Field(10, ge=0)
@@ -201,6 +216,7 @@ class Settings(BaseSettings):
                 "whose header is believed (e.g. 10.0.0.0/8)"
             )
         self.trusted_proxy_networks  # noqa: B018 - raises for a CIDR that is not one
+        self.trusted_manifest  # noqa: B018 - raises for a manifest that cannot be used
         if self.chunk_overlap >= self.chunk_tokens:
             raise ValueError("CHUNK_OVERLAP must be smaller than CHUNK_TOKENS")
         if self.embedding_provider == "openai" and not (
@@ -233,6 +249,15 @@ class Settings(BaseSettings):
     def trusted_proxy_networks(self) -> list[Network]:
         return parse_networks([c for c in self.trusted_proxy_cidrs.split(",") if c.strip()])
 
+    @cached_property
+    def trusted_manifest(self) -> dict[str, str]:
+        """The documents of TRUSTED_DOCUMENTS by their SHA-256 (checked at start-up)."""
+        paths = [Path(p.strip()) for p in self.trusted_documents.split(",") if p.strip()]
+        try:
+            return read_manifests(paths)
+        except ManifestError as error:
+            raise ValueError(f"TRUSTED_DOCUMENTS: {error}") from None
+
     @property
     def owner_issuer(self) -> str | None:
         if self.jwt_issuer is not None:
@@ -260,6 +285,10 @@ class Settings(BaseSettings):
     @property
     def introspection_enabled(self) -> bool:
         return self.development if self.introspection is None else self.introspection
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.development if self.graphiql is None else self.graphiql
 
 
 class ConfigError(Exception):

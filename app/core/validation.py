@@ -1,4 +1,5 @@
-"""Input validation with pydantic; every failure becomes BAD_USER_INPUT naming the field."""
+"""Input validation with pydantic; every failure becomes BAD_USER_INPUT naming the field
+as the GraphQL schema names it (camelCase)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
-    model_validator,
 )
+from pydantic.alias_generators import to_camel
 
 from askbase.app.core.errors import BadUserInput
 
@@ -30,15 +31,33 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 def validated(model: type[Model], data: dict[str, Any]) -> Model:
+    """`data` by the models' (snake_case) field names. A failure names the input field in
+    camelCase, in the message (with the item: `allowedOrigins[1]`) and in
+    `extensions.field` (the field alone: `allowedOrigins`)."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
+        field, path = graphql_path(model, first["loc"])
         message = first["msg"].removeprefix("Value error, ")
         raise BadUserInput(
-            f"Invalid `{field}`: {message}." if field else f"{message}.", field=field
+            f"Invalid `{path}`: {message}." if path else f"{message}.", field=field
         ) from None
+
+
+def graphql_path(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[str, str]:
+    """The GraphQL name of the input field a pydantic error location starts with, and the
+    whole location written as GraphQL clients would (`suggestedQuestions[2]`,
+    `theme.primary`). Names the model does not know (an unknown field, a key of a JSON
+    object) stay as the client sent them."""
+    if not loc:
+        return "", ""
+    head = str(loc[0])
+    field = to_camel(head) if head in model.model_fields else head
+    path = field
+    for part in loc[1:]:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return field, path
 
 
 def _origin(value: str) -> str:
@@ -71,21 +90,26 @@ def _has_nul(value: Any) -> bool:
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
-    @model_validator(mode="before")
+    @field_validator("*", mode="before")
     @classmethod
-    def _no_nul(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for key, value in data.items():
-                if _has_nul(value):
-                    raise ValueError(f"`{key}` must not contain NUL characters")
-        return data
+    def _no_nul(cls, value: Any) -> Any:
+        if _has_nul(value):
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 class WebsiteCreate(_Strict):
+    """A null field is an omitted one: it takes its default."""
+
     domain: str = Field(max_length=253)
     name: Text200 | None = None
     allowed_origins: list[str] = Field(default_factory=list, max_length=50)
     system_prompt: str | None = Field(None, max_length=8000)
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _none_allowed(cls, value: Any) -> Any:
+        return [] if value is None else value
 
     @field_validator("domain")
     @classmethod
@@ -102,6 +126,9 @@ class WebsiteCreate(_Strict):
 
 
 class WebsiteUpdate(_Strict):
+    """Only the fields a client sent are set (`model_fields_set`); a null one is reset to
+    its default (app/tenancy/sites.py)."""
+
     name: Text200 | None = None
     allowed_origins: list[str] | None = Field(None, max_length=50)
     system_prompt: str | None = Field(None, max_length=8000)
@@ -112,7 +139,10 @@ class WebsiteUpdate(_Strict):
     suggested_questions: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
         None, max_length=10
     )
-    theme: dict[str, str | int | float | bool] | None = None
+    theme: dict[str, Any] | None = None
+    trusted_documents_only: bool | None = None
+    # An IANA name like Europe/Berlin; checked against the database's zone list.
+    time_zone: str | None = Field(None, min_length=1, max_length=64)
 
     @field_validator("allowed_origins")
     @classmethod
@@ -122,7 +152,12 @@ class WebsiteUpdate(_Strict):
     @field_validator("theme")
     @classmethod
     def _theme(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None and len(json.dumps(value)) > MAX_THEME_BYTES:
+        if value is None:
+            return None
+        for key, item in value.items():
+            if not isinstance(item, str | int | float | bool):
+                raise ValueError(f"the value of {key[:40]!r} must be a string, number or boolean")
+        if len(json.dumps(value)) > MAX_THEME_BYTES:
             raise ValueError(f"must be at most {MAX_THEME_BYTES} bytes of JSON")
         return value
 

@@ -33,5 +33,8 @@ async def series(
     await ctx.owner()
     check_range(since, until, unit)
     async with ctx.db() as conn:
-        await visible_website(conn, website_id)
-        return await activity.series(conn, website_id, since=since, until=until, unit=unit)
+        website = await visible_website(conn, website_id)
+        zone = (website["settings"] or {}).get("timeZone") or "UTC"
+        return await activity.series(
+            conn, website_id, since=since, until=until, unit=unit, time_zone=zone
+        )

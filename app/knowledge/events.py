@@ -106,4 +106,10 @@ class Events:
                 self._connected.clear()
                 with contextlib.suppress(Exception):
                     await conn.close(timeout=2)
-            log.warning("listener connection lost; reconnecting")
+            log.warning(
+                "listener connection lost; reconnecting",
+                hint=(
+                    "LISTEN needs a session: if DATABASE_URL is a transaction-mode pooler "
+                    "(PgBouncer, Supabase's port 6543), set DATABASE_POOL_MODE=transaction"
+                ),
+            )

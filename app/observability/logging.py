@@ -8,7 +8,7 @@ import sys
 import time
 import uuid
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -52,19 +52,48 @@ def configure_logging(*, json: bool, level: str) -> None:
             colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
         )
     )
+    enrich: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        explain_pooler_errors,
+    ]
+    render = [_json_traceback if json else structlog.dev.set_exc_info, renderer]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            explain_pooler_errors,
-            _json_traceback if json else structlog.dev.set_exc_info,
-            renderer,
-        ],
+        processors=[*enrich, *render],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=False,
     )
+    _route_standard_logging(enrich, render, level)
+
+
+class _StructlogHandler(logging.StreamHandler[TextIO]):
+    """The root logger's handler that configure_logging installs (and replaces)."""
+
+
+def _route_standard_logging(
+    enrich: list[structlog.typing.Processor],
+    render: list[structlog.typing.Processor],
+    level: str,
+) -> None:
+    """Records of the standard library's `logging` (asyncio's and asyncpg's, uvicorn's,
+    Strawberry's) come out as our own lines do: rendered by structlog, with the request id
+    of the request that logged them, where they would otherwise reach stderr bare (the
+    last-resort handler prints the message alone). Records below WARNING stay filtered
+    out by the root logger, as before."""
+    handler = _StructlogHandler(sys.stderr)
+    handler.setLevel(level)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *enrich],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *render],
+        )
+    )
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _StructlogHandler)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
 
 
 class RequestIdMiddleware:

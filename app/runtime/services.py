@@ -23,6 +23,7 @@ from askbase.app.knowledge.sources.sync import run_sync_job
 from askbase.app.knowledge.storage import open_store
 from askbase.app.observability.metrics import Metrics
 from askbase.app.runtime.state import AppState
+from askbase.app.runtime.workers import WorkerProcess
 from askbase.database.embedded import EmbeddedDatabase
 from askbase.database.migrate import migrate
 from askbase.database.pool import Database, create_pool
@@ -30,8 +31,11 @@ from askbase.database.pool import Database, create_pool
 log = structlog.get_logger("askbase")
 
 
-def database(settings: Settings) -> tuple[str, EmbeddedDatabase | None]:
-    """The configured DATABASE_URL, or an embedded server started for this process."""
+def database(settings: Settings, dsn: str | None = None) -> tuple[str, EmbeddedDatabase | None]:
+    """The configured DATABASE_URL (or `dsn`: the embedded database of the server that
+    started this worker), or an embedded server started for this process."""
+    if dsn is not None:
+        return dsn, None
     if settings.database_url is not None:
         return settings.database_url.get_secret_value(), None
     embedded = EmbeddedDatabase(settings.data_dir)
@@ -51,14 +55,21 @@ async def apply_migrations(dsn: str) -> list[str]:
 
 @contextlib.asynccontextmanager
 async def open_services(
-    settings: Settings, *, workers: int | None = None, check_embedder: bool = True
+    settings: Settings,
+    *,
+    workers: int | None = None,
+    check_embedder: bool = True,
+    dsn: str | None = None,
 ) -> AsyncIterator[AppState]:
     """Database (embedded or configured, migrated), pool, embedder, events and workers.
 
-    `workers` ingestion workers run in this process (default: INGEST_WORKERS).
-    `check_embedder=False` skips the stored-vectors check (for `askbase reindex`).
+    `workers` ingestion workers run in this process; by default (the server) the
+    INGEST_WORKERS run in a child process at a lower CPU priority (INGEST_PROCESS, see
+    app/runtime/workers.py), or in this one. `check_embedder=False` skips the
+    stored-vectors check (for `askbase reindex`). `dsn`: a database to use instead of
+    the configured one (a worker started by a server with the embedded database).
     """
-    dsn, embedded = database(settings)
+    dsn, embedded = database(settings, dsn)
     async with contextlib.AsyncExitStack() as stack:
         if embedded is not None:
             stack.callback(embedded.release)
@@ -135,9 +146,19 @@ async def open_services(
             admission=admission,
         )
         stop = asyncio.Event()
+        child = workers is None and settings.ingest_process and settings.ingest_workers > 0
+        if child:
+            process = WorkerProcess(
+                concurrency=settings.ingest_workers,
+                nice=settings.ingest_nice,
+                embedded_dsn=dsn if embedded is not None else None,
+            )
+            await process.start()
+            stack.push_async_callback(process.stop)
+        in_process = 0 if child else settings.ingest_workers if workers is None else workers
         tasks = [
             asyncio.create_task(Worker(state.ingestion, events).run(stop), name=f"worker-{i}")
-            for i in range(settings.ingest_workers if workers is None else workers)
+            for i in range(in_process)
         ]
 
         async def stop_workers() -> None:
@@ -149,6 +170,12 @@ async def open_services(
 
         stack.push_async_callback(stop_workers)
         stack.push_async_callback(state.ingestion.sandbox.aclose)
-        log.info("ready", embedded=embedded is not None, embedder=embedder.name, workers=len(tasks))
+        log.info(
+            "ready",
+            embedded=embedded is not None,
+            embedder=embedder.name,
+            workers=len(tasks),
+            worker_process=child,
+        )
         yield state
     log.info("stopped")

@@ -14,13 +14,16 @@ from askbase.app.knowledge.storage import object_path
 from askbase.database import documents, websites
 
 _COLUMNS = ("name", "allowed_origins", "system_prompt", "model", "temperature")
+# Public settings, by their keys in `settings` (a missing key is the default: the title is
+# then the name, the rest empty).
 _SETTINGS = {
     "title": "title",
     "welcome_message": "welcomeMessage",
     "suggested_questions": "suggestedQuestions",
     "theme": "theme",
+    "trusted_documents_only": "trustedDocumentsOnly",  # read by auth/context.py too
+    "time_zone": "timeZone",  # activity buckets (app/insights/activity.py)
 }
-_NOT_NULL = ("name", "allowed_origins", "title", "suggested_questions", "theme")
 
 
 async def create(ctx: Context, data: WebsiteCreate) -> asyncpg.Record:
@@ -43,6 +46,9 @@ async def create(ctx: Context, data: WebsiteCreate) -> asyncpg.Record:
 
 
 async def update(ctx: Context, website_id: uuid.UUID, data: WebsiteUpdate) -> asyncpg.Record:
+    """Change what the client sent: a field it left out stays, a null one goes back to
+    its default (the name to the domain, the title to the name, the model to LLM_MODEL,
+    lists and the theme to empty, the rest to none)."""
     await ctx.owner()
     given = data.model_dump(exclude_unset=True)
     allowed = ctx.state.settings.allowed_models
@@ -51,16 +57,20 @@ async def update(ctx: Context, website_id: uuid.UUID, data: WebsiteUpdate) -> as
             f"`model` must be one of: {', '.join(sorted(allowed))} (LLM_ALLOWED_MODELS).",
             field="model",
         )
-    for key in _NOT_NULL:
-        if key in given and given[key] is None:
-            raise BadUserInput(f"`{key}` cannot be null.", field=key)
-    changes: dict[str, Any] = {k: v for k, v in given.items() if k in _COLUMNS}
-    public = {_SETTINGS[k]: v for k, v in given.items() if k in _SETTINGS}
+    changes: dict[str, Any] = {k: v for k, v in given.items() if k in _COLUMNS and v is not None}
+    zone = given.get("time_zone")
+    reset = [k for k, v in given.items() if k in _COLUMNS and v is None]
+    public = {_SETTINGS[k]: v for k, v in given.items() if k in _SETTINGS}  # null: removed
     if public:
         changes["settings"] = public
     async with ctx.db() as conn:
-        if changes:
-            row = await websites.update(conn, website_id, changes)
+        if zone is not None and not await websites.is_time_zone(conn, zone):
+            raise BadUserInput(
+                "`timeZone` must be an IANA time zone name like Europe/Berlin or UTC.",
+                field="timeZone",
+            )
+        if changes or reset:
+            row = await websites.update(conn, website_id, changes, reset)
         else:
             found = await websites.by_ids(conn, [website_id], owner_view=True)
             row = found[0] if found else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -25,12 +25,19 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
+from strawberry.http.streaming import (
+    HTTPStreamTransport,
+    MultipartSubscriptionTransport,
+    SSETransport,
+)
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import (
     GRAPHQL_SSE_PROTOCOL,
     GRAPHQL_TRANSPORT_WS_PROTOCOL,
     GRAPHQL_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
 )
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.graphql import OperationType
 
 from askbase.app.auth.clients import request_client
@@ -48,13 +55,15 @@ from askbase.app.web.decoding import (
     query_params,
 )
 from askbase.app.web.downloads import serve_file
+from askbase.app.web.graphiql import GraphiQL
 from askbase.app.web.guards import (
-    GRAPHQL_RESPONSE,
     BodyLimitMiddleware,
     as_graphql_response,
     send_error,
     wants_graphql_response,
 )
+from askbase.app.web.negotiation import GRAPHQL_RESPONSE, JSON, MULTIPART, SSE, negotiate
+from askbase.app.web.persisted import PersistedDocuments, PersistedQueryError, check_trusted
 from askbase.app.web.probes import health, health_db, metrics_endpoint
 from askbase.app.web.shutdown import AskbaseServer
 from askbase.app.web.sockets import (
@@ -64,10 +73,21 @@ from askbase.app.web.sockets import (
     StrictAdapter,
     TransportWSHandler,
 )
-from askbase.app.web.widget import demo_page, widget_script
+from askbase.app.web.widget import demo_page, widget_operations, widget_script
 from askbase.schema.build import build_schema
 
 log = structlog.get_logger("askbase")
+
+
+class LineFeedSSE(SSETransport):
+    """Server-sent events with LF line ends: the SSE format allows CRLF too, but urql's
+    parser (and others) split events on a blank line of LFs only."""
+
+    def encode_event(self, event: str, data: str | None = None) -> str:
+        return super().encode_event(event, data).replace("\r\n", "\n")
+
+    def encode_comment(self, comment: str) -> str:
+        return f": {comment}\n\n"
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -77,8 +97,20 @@ class GraphQLApp(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
     websocket_adapter_class = StrictAdapter
+    ide: GraphiQL | None = None  # the page browsers get at GET /graphql, when enabled
+    stream_transport_classes_by_protocol: Mapping[str, type[HTTPStreamTransport]] = {
+        MULTIPART_SUBSCRIPTION_PROTOCOL: MultipartSubscriptionTransport,
+        GRAPHQL_SSE_PROTOCOL: LineFeedSSE,
+    }
 
-    def __init__(self, schema: Any, *, settings: Settings, **options: Any) -> None:
+    def __init__(
+        self,
+        schema: Any,
+        *,
+        settings: Settings,
+        persisted: PersistedDocuments,
+        **options: Any,
+    ) -> None:
         super().__init__(
             schema,
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
@@ -92,6 +124,30 @@ class GraphQLApp(GraphQL[Context, None]):
             max_operations=settings.ws_max_operations,
         )
         self.sockets = SocketCount(settings.ws_max_connections_per_ip)
+        self.persisted = persisted
+        # The stream types this route answers with (none on the upload route).
+        self.streams = tuple(
+            media
+            for protocol, media in (
+                (GRAPHQL_SSE_PROTOCOL, SSE),
+                (MULTIPART_SUBSCRIPTION_PROTOCOL, MULTIPART),
+            )
+            if protocol in self.protocols
+        )
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """As Strawberry's, but a GET that names a persisted document (APQ's
+        `extensions`, or `documentId`) is an operation, not a browser asking for the IDE."""
+        params = request.query_params
+        if params.get("extensions") or params.get("documentId"):
+            return False
+        return bool(super().should_render_graphql_ide(request))
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """The vendored GraphiQL (app/web/graphiql.py) instead of Strawberry's from a CDN."""
+        if self.ide is None:
+            raise HTTPException(404, "Not Found")
+        return self.ide.page()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
@@ -112,6 +168,9 @@ class GraphQLApp(GraphQL[Context, None]):
         except HTTPException as error:
             await self._refuse(send, request, error)
             return
+        except PersistedQueryError as error:
+            await self._refuse_persisted(send, request, error)
+            return
         except ClientDisconnect:
             return  # nobody is left to answer
         finally:
@@ -120,16 +179,63 @@ class GraphQLApp(GraphQL[Context, None]):
             response = as_graphql_response(response)
         await response(scope, receive, send)
 
+    async def _refuse_persisted(
+        self, send: Send, request: Request, error: PersistedQueryError
+    ) -> None:
+        """Before execution, as GraphQL-over-HTTP has request errors: 200 with
+        application/json (where Apollo's persisted-query link looks for the code), 400
+        with application/graphql-response+json."""
+        graphql_response = wants_graphql_response(request.headers.get("accept", ""))
+        await send_error(
+            send,
+            400 if graphql_response else 200,
+            error.message,
+            error.code,
+            media_type=GRAPHQL_RESPONSE if graphql_response else "application/json",
+        )
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        """A visitor of a website that accepts only trusted documents may run nothing
+        else (refused before parsing); a document a client registered by its hash (APQ)
+        is kept once that check passed."""
+        if isinstance(request_data, GraphQLRequestData) and request_data.query is not None:
+            await check_trusted(self.persisted, context, request_data.query)
+            if "persistedQuery" in (request_data.extensions or {}):
+                self.persisted.register(request_data.query)
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
     @staticmethod
     async def _refuse(send: Send, request: Request, error: HTTPException) -> None:
         code = (
             "GRAPHQL_VALIDATION_FAILED"
             if error.reason.startswith("Unknown operation")
+            else "NOT_ACCEPTABLE"
+            if error.status_code == 406
             else "BAD_USER_INPUT"
         )
-        status, headers = error.status_code, {}
+        status, headers, reason = error.status_code, {}, error.reason
         graphql_response = wants_graphql_response(request.headers.get("accept", ""))
         cause = error.__cause__
+        if (
+            isinstance(cause, InvalidOperationTypeError)
+            and cause.operation_type == OperationType.SUBSCRIPTION
+            and request.method == "POST"
+        ):
+            status, code = 406, "NOT_ACCEPTABLE"
+            reason = (
+                "A subscription over HTTP needs `Accept: text/event-stream` (graphql-sse) "
+                "or `multipart/mixed;subscriptionSpec=1.0`; or use the WebSocket at /graphql."
+            )
         if (
             graphql_response
             and request.method == "GET"
@@ -140,7 +246,7 @@ class GraphQLApp(GraphQL[Context, None]):
         await send_error(
             send,
             status,
-            error.reason,
+            reason,
             code,
             headers=headers,
             media_type=GRAPHQL_RESPONSE if graphql_response else "application/json",
@@ -153,13 +259,24 @@ class GraphQLApp(GraphQL[Context, None]):
             found = operation(await self._request_data(request))
         except MalformedRequest as error:
             raise HTTPException(400, str(error)) from None
-        transport = self._get_stream_transport_from_headers(request.headers)
+        resolved = self.persisted.resolve(found.query, found.extensions, found.document_id)
+        query = resolved.query if resolved else None
+        accept = request.headers.get("accept")
+        choice = negotiate(accept, query, found.operation_name, streams=self.streams)
+        if choice.media_type is None:
+            offers = ", ".join((GRAPHQL_RESPONSE, JSON, *self.streams))
+            raise HTTPException(406, f"None of the accepted media types is served here: {offers}.")
+        protocol: Any = "http"
+        if choice.stream:
+            # The transports' own names ("sse", "multipart-subscription").
+            transport = LineFeedSSE if choice.media_type == SSE else MultipartSubscriptionTransport
+            protocol = transport.protocol
         return GraphQLRequestData(
-            query=found.query,
+            query=query,
             variables=found.variables,
             operation_name=found.operation_name,
             extensions=found.extensions,
-            protocol=transport.protocol if transport else "http",
+            protocol=protocol,
         )
 
     async def _request_data(self, request: AsyncHTTPRequestAdapter) -> object:
@@ -223,9 +340,15 @@ def create_app(settings: Settings) -> Starlette:
         "tracing": tracing_requested(),
     }
     # Multipart requests (file uploads) only on a route of their own, for one mutation.
+    persisted = PersistedDocuments.build(
+        settings.trusted_manifest,
+        widget_operations(settings.widget_dir).values(),
+        cache_size=settings.apq_cache_size,
+    )
     upload: Any = GraphQLApp(
         build_schema(**limits, upload_only=True),  # type: ignore[arg-type]
         settings=settings,
+        persisted=persisted,
         graphql_ide=None,
         allow_queries_via_get=False,
         multipart_uploads_enabled=True,
@@ -233,21 +356,26 @@ def create_app(settings: Settings) -> Starlette:
     graphql: Any = GraphQLApp(
         build_schema(**limits),  # type: ignore[arg-type]
         settings=settings,
-        graphql_ide="graphiql" if settings.development else None,
+        persisted=persisted,
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
         keep_alive=True,
         keep_alive_interval=15,
         # Sockets carry bearer tokens in connection_init, never cookies, so a foreign page
         # has no ambient credentials to abuse; each website's allowed origins are checked
         # in on_ws_connect instead.
         allowed_origins=["*"],
-        # graphql-sse ("distinct connections" mode): a subscription as one POST with
-        # `Accept: text/event-stream`, for clients that cannot open a WebSocket.
+        # Subscriptions over HTTP, for clients that cannot open a WebSocket: graphql-sse
+        # ("distinct connections" mode: one POST with `Accept: text/event-stream`, as
+        # urql's fetchSubscriptions sends it) and Apollo Client's multipart protocol
+        # (`Accept: multipart/mixed;subscriptionSpec=1.0`); see app/web/negotiation.py.
         subscription_protocols=(
             GRAPHQL_TRANSPORT_WS_PROTOCOL,
             GRAPHQL_WS_PROTOCOL,
             GRAPHQL_SSE_PROTOCOL,
+            MULTIPART_SUBSCRIPTION_PROTOCOL,
         ),
     )
+    graphql.ide = ide = GraphiQL.read() if settings.graphiql_enabled else None
     return Starlette(
         routes=[
             Route("/health", health),
@@ -260,6 +388,7 @@ def create_app(settings: Settings) -> Starlette:
                 "/widget/chat-widget.js", widget_script(settings.widget_dir).serve, methods=["GET"]
             ),
             Route("/demo", demo_page, methods=["GET"]),
+            *(ide.routes() if ide else []),
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[
@@ -314,6 +443,8 @@ def server_config(settings: Settings, **overrides: Any) -> uvicorn.Config:
         "port": settings.port,
         "access_log": False,  # RequestIdMiddleware logs each request with its id
         "log_level": "warning",
+        # uvicorn's own lines through askbase's logging (structlog, with request ids).
+        "log_config": None,
         # Forwarded headers are honoured only through TRUSTED_PROXY_HEADER.
         "proxy_headers": False,
         "ws_max_size": 1 << 20,

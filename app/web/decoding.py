@@ -95,29 +95,33 @@ def loads(data: bytes | str, *, max_depth: int) -> object:
 class Operation:
     """One GraphQL request, as every transport carries it."""
 
-    query: str
+    query: str | None  # None only for a persisted operation (named by its hash)
     variables: dict[str, Any] | None
     operation_name: str | None
     extensions: dict[str, Any] | None
+    document_id: str | None = None
 
 
 def operation(data: object, where: str = "The request") -> Operation:
-    """The `{query, variables, operationName, extensions}` object of a request; other keys
-    are ignored, as the GraphQL-over-HTTP spec allows."""
+    """The `{query, variables, operationName, extensions, documentId}` object of a request;
+    other keys are ignored, as the GraphQL-over-HTTP spec allows. `query` may be left out
+    only by a persisted operation: `documentId`, or `extensions.persistedQuery`."""
     if not isinstance(data, dict):
         raise MalformedRequest(f"{where} must be a JSON object with a `query` string.")
     query = data.get("query")
-    if query is None:
-        raise MalformedRequest(f"{where} has no `query`.")
-    if not isinstance(query, str):
-        raise MalformedRequest(f"{where}: `query` must be a string.")
     for key in ("variables", "extensions"):
         if not isinstance(data.get(key), (dict, type(None))):
             raise MalformedRequest(f"{where}: `{key}` must be an object or null.")
-    if not isinstance(data.get("operationName"), (str, type(None))):
-        raise MalformedRequest(f"{where}: `operationName` must be a string or null.")
+    for key in ("operationName", "documentId"):
+        if not isinstance(data.get(key), (str, type(None))):
+            raise MalformedRequest(f"{where}: `{key}` must be a string or null.")
+    extensions, document_id = data.get("extensions"), data.get("documentId")
+    if query is None and document_id is None and "persistedQuery" not in (extensions or {}):
+        raise MalformedRequest(f"{where} has no `query`.")
+    if not isinstance(query, (str, type(None))):
+        raise MalformedRequest(f"{where}: `query` must be a string.")
     return Operation(
-        query, data.get("variables"), data.get("operationName"), data.get("extensions")
+        query, data.get("variables"), data.get("operationName"), extensions, document_id
     )
 
 

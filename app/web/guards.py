@@ -8,6 +8,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from askbase.app.observability.logging import request_id_var
+from askbase.app.web.negotiation import GRAPHQL_RESPONSE, choose, parse_accept
 
 
 def error_body(message: str, code: str, **extensions: object) -> bytes:
@@ -111,16 +112,11 @@ class BodyLimitMiddleware:
         )
 
 
-GRAPHQL_RESPONSE = "application/graphql-response+json"
-
-
 def wants_graphql_response(accept: str) -> bool:
-    """The client asks for the GraphQL-over-HTTP media type, ahead of plain JSON."""
-    types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-    if GRAPHQL_RESPONSE not in types:
-        return False
-    return "application/json" not in types or (
-        types.index(GRAPHQL_RESPONSE) < types.index("application/json")
+    """The client prefers the GraphQL-over-HTTP media type to plain JSON (by q, then by
+    its order; a wildcard alone means plain JSON, as for clients that predate it)."""
+    return choose(parse_accept(accept), ("application/json", GRAPHQL_RESPONSE)) == (
+        GRAPHQL_RESPONSE
     )
 
 

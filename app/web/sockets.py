@@ -29,9 +29,12 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.types.unset import UnsetType
 
 from askbase.app.auth.context import Context
+from askbase.app.observability.logging import request_id_var
 from askbase.app.web.decoding import MalformedRequest, loads, operation
+from askbase.app.web.persisted import PersistedDocuments, PersistedQueryError, check_trusted
 
 log = structlog.get_logger("askbase.ws")
 
@@ -129,11 +132,56 @@ class StrictAdapter(ASGIWebSocketAdapter):
                 await self.ws.close(code=code, reason=_close_reason(reason))
 
 
+def error_payload(message: str, code: str) -> dict[str, object]:
+    """One GraphQL error as error frames carry it: with its code and the request id."""
+    return {"message": message, "extensions": {"code": code, "requestId": request_id_var.get()}}
+
+
 def _limit_error(limit: int) -> dict[str, object]:
-    return {
-        "message": f"This socket already runs {limit} operations; complete one first.",
-        "extensions": {"code": "BAD_USER_INPUT"},
-    }
+    return error_payload(
+        f"This socket already runs {limit} operations; complete one first.", "BAD_USER_INPUT"
+    )
+
+
+# Close codes for a refused connection_init, by error code. The reference graphql-ws
+# client (and Apollo's GraphQLWsLink, built on it) gives up at once on 4401 and 4500 and
+# reports the close event, while it retries 4403 five times with backoff (~40 s before the
+# application hears of it); 1013 ("try again later") is retried, as an outage should be.
+REJECTION_CLOSE_CODES = {
+    "UNAUTHENTICATED": 4401,
+    "FORBIDDEN": 4401,
+    "UNAVAILABLE": 1013,
+    "RATE_LIMITED": 1013,
+    "INTERNAL": 4500,
+}
+
+
+def rejection_close(payload: Mapping[str, object]) -> tuple[int, str]:
+    """The close code and reason for a connection_init refused with `payload` (from
+    on_ws_connect): the reason starts with the error code, e.g. `UNAUTHENTICATED: ...`."""
+    code = str(payload.get("code") or "FORBIDDEN")
+    message = str(payload.get("message") or "Forbidden")
+    return REJECTION_CLOSE_CODES.get(code, 4401), _close_reason(f"{code}: {message}")
+
+
+async def prepare_operation(
+    view: object, context: Context, payload: dict[str, Any]
+) -> dict[str, Any] | dict[str, object]:
+    """A subscribe/start payload with its persisted document filled in (app/web/
+    persisted.py) and the trusted-documents rule applied; or, when it cannot run, the
+    error payload to answer it with."""
+    persisted = getattr(view, "persisted", None)
+    assert isinstance(persisted, PersistedDocuments), "the view has no persisted documents"
+    try:
+        found = operation(payload, "The payload")
+        resolved = persisted.resolve(found.query, found.extensions, found.document_id)
+        assert resolved is not None, "operation() lets no payload without a document through"
+        await check_trusted(persisted, context, resolved.query)
+    except PersistedQueryError as error:
+        return error_payload(error.message, error.code)
+    if found.query is not None and "persistedQuery" in (found.extensions or {}):
+        persisted.register(found.query)
+    return {**payload, "query": resolved.query}
 
 
 def _retrieve(task: asyncio.Task[Any]) -> None:
@@ -166,7 +214,50 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             error = {"id": message["id"], "type": "error", "payload": [_limit_error(limit)]}
             await self.websocket.send_json(error)
             return
+        if (
+            message["type"] == "subscribe"
+            and self.connection_acknowledged
+            and message["id"] not in self.operations
+        ):
+            prepared = await prepare_operation(self.view, self.context, message["payload"])
+            if "query" not in prepared:
+                error = {"id": message["id"], "type": "error", "payload": [prepared]}
+                await self.websocket.send_json(error)
+                return
+            message = {**message, "payload": prepared}
         await super().handle_message(message)
+
+    async def handle_connection_init(self, message: Any) -> None:
+        """As Strawberry's, except that a refused socket closes with a code the reference
+        client acts on at once, and a reason that starts with the error code (see
+        REJECTION_CLOSE_CODES); Strawberry closes every refusal with 4403, which that
+        client retries for ~40 s."""
+        if self.connection_timed_out:
+            return
+        if self.connection_init_timeout_task:
+            self.connection_init_timeout_task.cancel()
+        if self.connection_init_received:
+            await self.websocket.close(code=4429, reason="Too many initialisation requests")
+            return
+        self.connection_init_received = True
+        self.context.connection_params = message.get("payload") or {}
+        try:
+            ack = await self.view.on_ws_connect(self.context)
+        except ConnectionRejectionError as error:
+            await self.websocket.close(*rejection_close(error.payload))
+            return
+        if isinstance(ack, UnsetType) or ack is None:
+            await self.send_message({"type": "connection_ack"})
+        else:
+            await self.send_message({"type": "connection_ack", "payload": ack})
+        self.connection_acknowledged = True
+
+    @staticmethod
+    def _get_pre_execution_close_reason(error: Any) -> str | None:
+        """Never: a document that does not parse ends that operation only, with an `error`
+        message for its id (Strawberry closes the whole socket with 4400, ending every
+        other live subscription on it)."""
+        return None
 
     async def handle_invalid_message(self, error_message: str) -> None:
         await self.websocket.close(code=4400, reason=error_message)
@@ -229,6 +320,14 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             error = {"type": "error", "id": message["id"], "payload": _limit_error(limit)}
             await self.websocket.send_json(error)
             return
+        if kind == "start" and self.connection_acknowledged:
+            prepared = await prepare_operation(self.view, self.context, message["payload"])
+            if "query" not in prepared:
+                await self.websocket.send_json(
+                    {"type": "error", "id": message["id"], "payload": prepared}
+                )
+                return
+            message = {**message, "payload": prepared}
         await super().handle_message(message)
         if kind == "start" and (task := self.tasks.get(message["id"])) is not None:
             task.add_done_callback(_retrieve)
@@ -240,8 +339,9 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         try:
             ack = await self.view.on_ws_connect(self.context)
         except ConnectionRejectionError as error:
-            await self.websocket.send_json({"type": "connection_error", "payload": error.payload})
-            await self.websocket.close(code=4403, reason="Forbidden")
+            payload = {**error.payload, "requestId": request_id_var.get()}
+            await self.websocket.send_json({"type": "connection_error", "payload": payload})
+            await self.websocket.close(*rejection_close(error.payload))
             return
         if isinstance(ack, dict):
             await self.websocket.send_json({"type": "connection_ack", "payload": ack})
@@ -257,16 +357,12 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             await super().handle_keep_alive()
 
     async def _connection_error(self, reason: str) -> None:
+        payload = {"message": reason, "code": "BAD_USER_INPUT", "requestId": request_id_var.get()}
         with suppress(WebSocketDisconnected):
-            await self.send_message(
-                {
-                    "type": "connection_error",
-                    "payload": {"message": reason, "code": "BAD_USER_INPUT"},
-                }
-            )
+            await self.websocket.send_json({"type": "connection_error", "payload": payload})
 
     async def _error(self, op_id: str, reason: str) -> None:
-        payload = {"message": reason, "extensions": {"code": "BAD_USER_INPUT"}}
+        payload = error_payload(reason, "BAD_USER_INPUT")
         with suppress(WebSocketDisconnected):
             await self.websocket.send_json({"type": "error", "id": op_id, "payload": payload})
 

@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from askbase.app.runtime.state import AppState
 
 WEBSITE_ID_PLACEHOLDER = "__ASKBASE_DEMO_WEBSITE_ID__"
+OPERATIONS_PLACEHOLDER = b"__ASKBASE_OPERATIONS__"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +26,10 @@ class Script:
     etag: str
 
     @classmethod
-    def read(cls, path: Path) -> Script:
+    def read(cls, path: Path, *, replacements: dict[bytes, bytes] | None = None) -> Script:
         body = path.read_bytes()
+        for placeholder, value in (replacements or {}).items():
+            body = body.replace(placeholder, value)
         digest = hashlib.sha256(body).hexdigest()[:32]
         return cls(body=body, gzipped=gzip.compress(body, 9, mtime=0), etag=f'"{digest}"')
 
@@ -50,8 +53,19 @@ class Script:
         return Response(body, media_type="text/javascript; charset=utf-8", headers=headers)
 
 
+def widget_operations(widget_dir: Path) -> dict[str, str]:
+    """The GraphQL documents the widget sends, by name (widget/operations.json)."""
+    operations: dict[str, str] = json.loads((widget_dir / "operations.json").read_text())
+    return operations
+
+
 def widget_script(widget_dir: Path) -> Script:
-    return Script.read(widget_dir / "chat-widget.js")
+    """chat-widget.js with its operations filled in."""
+    operations = json.dumps(widget_operations(widget_dir), indent=2).replace("\n", "\n  ")
+    return Script.read(
+        widget_dir / "chat-widget.js",
+        replacements={OPERATIONS_PLACEHOLDER: operations.encode()},
+    )
 
 
 async def demo_page(request: Request) -> Response:

@@ -83,7 +83,7 @@ test("startSession, createChat, chatStream and messages through graphql-ws", asy
   }
 });
 
-test("a forged token is refused at connection_init with 4403", async () => {
+test("a forged token is refused at connection_init with 4401", async () => {
   const ws = createClient({
     url: BASE.replace(/^http/, "ws") + "/graphql",
     webSocketImpl: OriginWebSocket,
@@ -93,6 +93,6 @@ test("a forged token is refused at connection_init with 4403", async () => {
   const closed = new Promise((resolve) => ws.on("closed", (event) => resolve(event.code)));
   const iterator = ws.iterate({ query: "{ health { ok } }" });
   await assert.rejects(iterator.next());
-  assert.equal(await closed, 4403);
+  assert.equal(await closed, 4401);
   await ws.dispose();
 });

@@ -348,6 +348,55 @@ test("options: locale, theme, position, welcome message and suggestions", async 
   await context.close();
 });
 
+test("hostile page CSS: no inherited text property reaches the widget", async () => {
+  const { context } = await visitor();
+  const page = await context.newPage();
+  const hostile = `* { letter-spacing: 4px !important; word-spacing: 9px !important;
+    text-transform: uppercase !important; text-indent: 30px !important; font-style: italic !important;
+    font-weight: 900 !important; text-shadow: 0 0 2px red !important; line-height: 3 !important;
+    white-space: pre !important; text-align: right !important; font-family: serif !important;
+    font-size: 30px !important; color: red !important; visibility: visible !important;
+    cursor: crosshair !important; font-feature-settings: "smcp" !important; word-break: break-all !important;
+    -webkit-text-fill-color: lime !important; font-variant: small-caps !important; }`;
+  await page.route(BASE + "/hostile-page", (route) => route.fulfill({
+    contentType: "text/html",
+    body: `<!doctype html><html lang="en"><title>Hostile</title><style>${hostile}</style>
+      <body><main><h1>Shop</h1></main><script src="/widget/chat-widget.js"></script>
+      <script>window.AIChatWidget.init({ websiteId: ${JSON.stringify(process.env.WEBSITE_ID)},
+        welcomeMessage: "Hello there" });</script></body></html>`,
+  }));
+  await page.goto(BASE + "/hostile-page");
+  await launcher(page).click();
+  const message = widget(page).getByText("Hello there");
+  await message.waitFor();
+  const style = await message.evaluate((node) => {
+    const s = getComputedStyle(node);
+    return {
+      letterSpacing: s.letterSpacing, wordSpacing: s.wordSpacing, textTransform: s.textTransform,
+      textIndent: s.textIndent, fontStyle: s.fontStyle, fontWeight: s.fontWeight, textShadow: s.textShadow,
+      whiteSpace: s.whiteSpace, textAlign: s.textAlign, fontSize: s.fontSize, cursor: s.cursor,
+      fontFeatureSettings: s.fontFeatureSettings, wordBreak: s.wordBreak, fontVariant: s.fontVariant,
+      fill: s.webkitTextFillColor, color: s.color, lineHeight: s.lineHeight, fontFamily: s.fontFamily,
+    };
+  });
+  assert.deepEqual(
+    { ...style, fill: undefined, color: undefined, lineHeight: undefined, fontFamily: undefined },
+    {
+      letterSpacing: "normal", wordSpacing: "0px", textTransform: "none", textIndent: "0px",
+      fontStyle: "normal", fontWeight: "400", textShadow: "none", whiteSpace: "normal",
+      textAlign: "start", fontSize: "15px", cursor: "auto", fontFeatureSettings: "normal",
+      wordBreak: "normal", fontVariant: "normal",
+      fill: undefined, color: undefined, lineHeight: undefined, fontFamily: undefined,
+    },
+  );
+  assert.equal(style.fill, style.color, "text is painted in the widget's own color");
+  assert.notEqual(style.color, "rgb(255, 0, 0)");
+  assert.equal(style.lineHeight, "22.5px");
+  assert.ok(!/^serif$/.test(style.fontFamily), style.fontFamily);
+  await page.screenshot({ path: `${ARTIFACTS}/hostile-css.png` });
+  await context.close();
+});
+
 test("axe-core: no serious or critical violations, open and closed, light and dark", async () => {
   for (const colorScheme of ["light", "dark"]) {
     const { page, context } = await visitor({ colorScheme });

@@ -100,3 +100,41 @@ async def test_bad_ranges_are_refused(api: Api, tenant: Tenant) -> None:
         api, tenant, **{"from": (now - timedelta(days=400)).isoformat(), "to": now.isoformat()}
     )
     assert len(year) in (400, 401) and totals(year)["questions"] == 0
+
+
+SET_ZONE = """mutation($w: ID!, $z: String) {
+  updateWebsite(id: $w, input: {timeZone: $z}) { settings { timeZone } }
+}"""
+
+
+async def test_days_are_the_websites_days_in_its_time_zone(
+    api: Api, tenant: Tenant, admin: asyncpg.Connection
+) -> None:
+    """A question asked at 23:30 UTC belongs to the next day in Berlin (UTC+1 in winter);
+    the day buckets start at midnight there. An unknown zone is refused; null is UTC."""
+    assert (
+        await api.data(SET_ZONE, {"w": tenant.website_id, "z": "Europe/Berlin"}, token=tenant.owner)
+    )["updateWebsite"]["settings"]["timeZone"] == "Europe/Berlin"
+    website = uuid.UUID(tenant.website_id)
+    await admin.execute(
+        "insert into public.activity_hourly (website_id, at, questions)"
+        " values ($1, '2026-01-15 23:00+00', 1)",
+        website,
+    )
+    berlin = {"from": "2026-01-15T00:00:00+01:00", "to": "2026-01-17T00:00:00+01:00"}
+    days = await activity(api, tenant, bucket="DAY", **berlin)
+    assert [(d["at"], d["questions"]) for d in days] == [
+        ("2026-01-14T23:00:00+00:00", 0),
+        ("2026-01-15T23:00:00+00:00", 1),
+    ]
+    bad = await api.error(
+        SET_ZONE, {"w": tenant.website_id, "z": "Mars/Olympus"}, token=tenant.owner
+    )
+    assert bad["extensions"]["code"] == "BAD_USER_INPUT"
+    assert bad["extensions"]["field"] == "timeZone"
+    reset = await api.data(SET_ZONE, {"w": tenant.website_id, "z": None}, token=tenant.owner)
+    assert reset["updateWebsite"]["settings"]["timeZone"] == "UTC"
+    utc = await activity(
+        api, tenant, bucket="DAY", **{"from": "2026-01-15T00:00:00Z", "to": "2026-01-17T00:00:00Z"}
+    )
+    assert [d["questions"] for d in utc] == [1, 0]

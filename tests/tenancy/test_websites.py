@@ -68,7 +68,7 @@ async def test_owner_creates_updates_and_deletes_a_website(api: Api) -> None:
         "temperature": 0.2,
         "allowedOrigins": ["https://docs.example.com"],
     }
-    # A later partial update keeps what it does not name; null clears a nullable field.
+    # A later partial update keeps what it does not name; null resets a field to its default.
     again = (
         await api.data(
             UPDATE,
@@ -160,7 +160,7 @@ async def test_bad_website_input_is_refused_and_nothing_is_written(
     assert duplicate["extensions"]["code"] == "BAD_USER_INPUT"
     for update in (
         {"temperature": 3.5},
-        {"name": None},
+        {"name": "  "},
         {"theme": {"primary": "x" * 5000}},
         {"suggestedQuestions": ["q"] * 11},
         {"theme": [1, 2]},

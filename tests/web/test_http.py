@@ -44,8 +44,10 @@ async def test_mutations_over_get_are_refused(api: Api) -> None:
 
 async def test_subscriptions_need_a_streaming_transport(api: Api) -> None:
     query = 'subscription { chatStream(chatId: "x", message: "y") { __typename } }'
-    response = await api.http.post("/graphql", json={"query": query})
-    coded(response, 400, "BAD_USER_INPUT")
+    response = await api.http.post(
+        "/graphql", json={"query": query}, headers={"accept": "application/json"}
+    )
+    coded(response, 406, "NOT_ACCEPTABLE")  # JSON cannot carry a stream
 
 
 async def test_unknown_operation_names(api: Api) -> None:

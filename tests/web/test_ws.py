@@ -74,7 +74,9 @@ async def test_bad_tokens_are_refused_at_connection_init(api: Api, protocol: str
         if protocol == "graphql-transport-ws":
             with pytest.raises(ConnectionClosed) as closed:
                 await ws.recv()
-            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+            # 4401, which the reference client does not retry, and the code in the reason
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+            assert closed.value.rcvd.reason.startswith("UNAUTHENTICATED: ")
         else:
             message = await recv(ws)
             assert message["type"] == "connection_error"
@@ -102,6 +104,7 @@ async def test_visitor_sockets_from_foreign_origins_are_refused(api: Api, tenant
             "payload": {
                 "message": "This origin is not allowed for the website.",
                 "code": "FORBIDDEN",
+                "requestId": message["payload"]["requestId"],
             },
         }
 
@@ -228,3 +231,53 @@ async def test_a_websocket_checks_its_token_and_origin_again_at_every_operation(
         await asyncio.sleep(1.2)
         second = await _subscribe_once(ws, "2", create, variables)
         assert second["payload"]["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_bad_operation_ends_that_operation_only(api: Api, tenant: Any) -> None:
+    """A syntax error (or a validation error) in one subscribe is answered with an `error`
+    for its id, with a code and the request id; the socket and the other live operations
+    on it go on (the widget runs several on one socket)."""
+    from tests.chat.test_chat_stream import REFUNDS, STREAM
+    from tests.knowledge.test_search import add_text
+
+    await add_text(api, tenant, "refunds.md", REFUNDS)
+    session = await visitor_session(api, tenant.website_id)
+    chat = await api.data(
+        "mutation($w: ID!) { createChat(websiteId: $w) { id } }",
+        {"w": tenant.website_id},
+        token=session["token"],
+        origin=ORIGIN,
+    )
+    async with websockets.connect(
+        api.ws_url,
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        origin=ORIGIN,  # type: ignore[arg-type]
+    ) as ws:
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "connection_init",
+                    "payload": {"authorization": f"Bearer {session['token']}"},
+                }
+            )
+        )
+        assert (await recv(ws))["type"] == "connection_ack"
+        variables = {"c": chat["createChat"]["id"], "m": "How long do refunds take?"}
+        live = {"query": STREAM, "variables": variables}
+        await ws.send(json.dumps({"id": "live", "type": "subscribe", "payload": live}))
+        for op, query in (
+            ("bad", "subscription { chatStream("),
+            ("invalid", "subscription { nope }"),
+        ):
+            await ws.send(json.dumps({"id": op, "type": "subscribe", "payload": {"query": query}}))
+        seen: dict[str, list[Any]] = {}
+        while "complete" not in [m["type"] for m in seen.get("live", [])]:
+            message = await recv(ws)
+            seen.setdefault(message["id"], []).append(message)
+        for op, code in (("bad", "GRAPHQL_PARSE_FAILED"), ("invalid", "GRAPHQL_VALIDATION_FAILED")):
+            (error,) = seen[op]
+            assert error["type"] == "error"
+            assert error["payload"][0]["extensions"]["code"] == code
+            assert error["payload"][0]["extensions"]["requestId"]
+        kinds = [m["payload"]["data"]["chatStream"]["__typename"] for m in seen["live"][:-1]]
+        assert kinds[0] == "SourcesFound" and kinds[-1] == "MessageDone"
