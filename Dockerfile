@@ -19,6 +19,8 @@ COPY schema ./schema
 COPY resolvers ./resolvers
 COPY database ./database
 COPY widget ./widget
+# The console as built and committed (console/dist): the image needs no node.
+COPY console/dist ./console/dist
 RUN /opt/askbase/bin/pip install --no-cache-dir --no-deps .
 
 FROM python:3.11-slim

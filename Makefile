@@ -9,7 +9,8 @@ TEST_LOCK := requirements-test.lock
 COMPILE   := $(BIN)/uv pip compile pyproject.toml --generate-hashes --universal \
              --python-version 3.11 --quiet
 
-.PHONY: install install-test serve test lint typecheck unit unit-fast schema lock upgrade clean
+.PHONY: install install-test serve test lint typecheck unit unit-fast schema lock upgrade clean \
+        console console-typecheck
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("askbase needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -42,11 +43,23 @@ upgrade: $(VENV)/.installed-test
 	$(COMPILE) $(if $(PACKAGE),--upgrade-package $(PACKAGE),--upgrade) -o $(LOCK)
 	$(COMPILE) --extra test $(if $(PACKAGE),--upgrade-package $(PACKAGE),--upgrade) -o $(TEST_LOCK)
 
-lint: $(VENV)/.installed-test
+lint: $(VENV)/.installed-test console-typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/deptry .
 	$(BIN)/lint-imports
+
+# The console (console/): its npm packages exactly as locked, its types generated from
+# schema.graphql, tsc --strict, and the esbuild bundle in console/dist (committed, so that
+# serving it needs no node; tests/web/test_console.py fails when dist/ or src/gql drift).
+console/node_modules/.package-lock.json: console/package-lock.json
+	npm ci --prefix console --no-audit --no-fund
+
+console: console/node_modules/.package-lock.json
+	cd console && npm run --silent codegen && npm run --silent typecheck && npm run --silent build
+
+console-typecheck: console/node_modules/.package-lock.json
+	cd console && npm run --silent typecheck
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy

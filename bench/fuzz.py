@@ -58,6 +58,9 @@ CODES = frozenset(
         "RATE_LIMITED",
         "PAYLOAD_TOO_LARGE",
         "UNAVAILABLE",
+        # Apollo's persisted-query protocol (issue 19): its clients act on these two.
+        "PERSISTED_QUERY_NOT_FOUND",
+        "PERSISTED_QUERY_NOT_SUPPORTED",
     ]
 )
 # How a server may close a socket on bad input: normally, going away, policy, too many

@@ -8,7 +8,10 @@ from datetime import datetime
 
 import asyncpg
 
-COLUMNS = "id, website_id, visitor_id, title, created_at, updated_at"
+COLUMNS = (
+    "id, website_id, visitor_id, title, created_at, updated_at, "
+    "handoff, handoff_note, handoff_requested_at, taken_over_at"  # 010_handoff.sql
+)
 
 
 async def insert(

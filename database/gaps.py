@@ -10,6 +10,7 @@ of one question that arrive together still meet.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
@@ -25,6 +26,11 @@ def _unit(vector: Vector) -> Vector:
     return unit
 
 
+async def lock_website(conn: asyncpg.Connection, website_id: uuid.UUID) -> None:
+    """Serialize changes to the website's gaps until the transaction ends."""
+    await conn.execute("select pg_advisory_xact_lock(hashtextextended($1, 8))", str(website_id))
+
+
 async def record(
     conn: asyncpg.Connection,
     *,
@@ -38,7 +44,7 @@ async def record(
 ) -> uuid.UUID:
     """Add a badly answered question (its assistant message) to a gap; a question already
     recorded gains the new reasons. Returns the gap's id. Runs as the service."""
-    await conn.execute("select pg_advisory_xact_lock(hashtextextended($1, 8))", str(website_id))
+    await lock_website(conn, website_id)
     known = await conn.fetchval(
         """
         update public.knowledge_gap_questions
@@ -128,6 +134,43 @@ async def drop_reason(conn: asyncpg.Connection, message_id: uuid.UUID, reason: s
         await conn.execute(
             "delete from public.knowledge_gap_questions where message_id = $1", message_id
         )
+
+
+async def forget(conn: asyncpg.Connection, gap_ids: Sequence[uuid.UUID]) -> None:
+    """Tidy gaps whose questions were deleted (with their chats): a gap with none left goes;
+    the others take their size, centroid and wording from the questions left, so that
+    nothing of a deleted question stays. Runs under the website's lock (`lock_website`),
+    as the owner or the service."""
+    ids = list(set(gap_ids))
+    if not ids:
+        return
+    await conn.execute(
+        """
+        delete from public.knowledge_gaps g where g.id = any($1::uuid[])
+          and not exists (select 1 from public.knowledge_gap_questions q where q.gap_id = g.id)
+        """,
+        ids,
+    )
+    left = await conn.fetch(
+        """
+        select gap_id, count(*)::integer as size, avg(embedding)::real[] as mean
+        from public.knowledge_gap_questions where gap_id = any($1::uuid[]) group by gap_id
+        """,
+        ids,
+    )
+    await conn.executemany(
+        "update public.knowledge_gaps set size = $2, centroid = $3 where id = $1",
+        [(r["gap_id"], r["size"], _unit(np.asarray(r["mean"], dtype=np.float32))) for r in left],
+    )
+    await conn.execute(
+        """
+        update public.knowledge_gaps g set question = (
+          select q.question from public.knowledge_gap_questions q
+          where q.gap_id = g.id order by q.embedding <=> g.centroid, q.asked_at limit 1
+        ) where g.id = any($1::uuid[])
+        """,
+        ids,
+    )
 
 
 GAP_SELECT = """

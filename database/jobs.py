@@ -23,20 +23,39 @@ async def enqueue(
 async def claim(
     conn: asyncpg.Connection, worker: str, lease_seconds: float
 ) -> asyncpg.Record | None:
-    """Take the oldest runnable job: queued and due, or running with an expired lease
-    (its worker died). Concurrent workers skip each other's rows instead of waiting."""
+    """Take a runnable job (queued and due, or running with an expired lease: its worker
+    died), website by website in turn: the oldest job of the website whose last claim
+    is the oldest (job_turns), so that no website's backlog starves another's. Concurrent
+    workers skip each other's rows instead of waiting."""
     row: asyncpg.Record | None = await conn.fetchrow(
         f"""
-        update public.jobs j
-        set status = 'running', attempts = j.attempts + 1, locked_by = $1, locked_at = now()
-        where j.id = (
-          select id from public.jobs
+        with runnable as (
+          select id, website_id, run_after, created_at
+          from public.jobs
           where (status = 'queued' and run_after <= now())
              or (status = 'running' and locked_at < now() - make_interval(secs => $2))
-          order by run_after, created_at
+        ), picked as (
+          -- a job another worker is claiming right now is skipped: the next one of the
+          -- same website comes next, then the other websites in their turn
+          select j.id, j.website_id
+          from public.jobs j
+          join runnable r on r.id = j.id
+          left join public.job_turns t on t.website_id = r.website_id
+          -- checked again on the locked row: another worker may have claimed it since
+          where (j.status = 'queued' and j.run_after <= now())
+             or (j.status = 'running' and j.locked_at < now() - make_interval(secs => $2))
+          order by t.served_at nulls first, r.run_after, r.created_at
           limit 1
-          for update skip locked
+          for update of j skip locked
+        ), turn as (
+          insert into public.job_turns (website_id, served_at)
+          select website_id, clock_timestamp() from picked
+          on conflict (website_id) do update set served_at = excluded.served_at
         )
+        update public.jobs j
+        set status = 'running', attempts = j.attempts + 1, locked_by = $1, locked_at = now()
+        from picked
+        where j.id = picked.id
         returning {", ".join("j." + c.strip() for c in COLUMNS.split(","))}
         """,
         worker,

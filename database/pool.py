@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Literal, cast
 
@@ -46,17 +46,28 @@ async def _release(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(
-    dsn: str, *, min_size: int, max_size: int, mode: PoolMode = "session"
+    dsn: str,
+    *,
+    min_size: int,
+    max_size: int,
+    mode: PoolMode = "session",
+    on_connect: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
 ) -> asyncpg.Pool:
     """`mode="transaction"` behind a transaction-mode pooler (DATABASE_POOL_MODE): a
     server connection is ours for one transaction only, so no statement is kept prepared
     across transactions. Nothing else differs: pooled connections carry no session state
-    in either mode."""
+    in either mode. `on_connect` runs once on each new connection."""
+
+    async def init(conn: asyncpg.Connection) -> None:
+        await _init_connection(conn)
+        if on_connect is not None:
+            await on_connect(conn)
+
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
-        init=_init_connection,
+        init=init,
         reset=_release,
         statement_cache_size=0 if mode == "transaction" else 100,
         command_timeout=30,

@@ -2,8 +2,12 @@
 
 The full-text side ranks by BM25 (term statistics kept by triggers, migration 003) over
 the question's words; `required`, when given, is websearch syntax ("exact phrase",
--excluded) that every hit must match. At most `per_document` chunks of one document
-are returned, so that a long page does not crowd out the others.
+-excluded) that every hit must match; `title_weight` counts a word found in the chunk's
+title (file name and headings, weight A) that much more than one in its text. A chunk
+gets `page_share` of what the other candidates of its page score, so that a page which
+matches in several places ranks above one passage that happens to be close. At most
+`per_document` chunks of one document are returned, so that a long page does not crowd
+out the others.
 """
 
 from __future__ import annotations
@@ -64,7 +68,7 @@ text_hits as (
   from (
     -- BM25 with ts_rank's saturating term frequency for one term (0.61 for one
     -- occurrence, 0.76 for two, 0.87 for four) in place of k1.
-    select m.id, (select sum(t.idf * ts_rank('{1,1,1,1}', m.fts, t.q, 0))
+    select m.id, (select sum(t.idf * ts_rank($12::float4[], m.fts, t.q, 0))
                   from terms t) as score
     from matched m
     order by score desc
@@ -79,11 +83,12 @@ fused as materialized (  -- plain ids, which a row-level policy lets index scans
   from vector_hits v full outer join text_hits t on t.id = v.id
 ),
 ranked as (
+  -- A chunk's score, plus a share ($13) of what the other candidates of its page score:
+  -- a page that answers has several chunks near the question, on either side.
   select c.id, c.document_id, c.title, c.heading_path, c.content, c.url,
-         f.score, f.vector_rank, f.text_rank, f.similarity,
-         row_number() over (
-           partition by c.document_id order by f.score desc, f.vector_rank nulls last
-         ) as nth
+         f.score + $13::float8 * (sum(f.score) over page - f.score) as score,
+         f.vector_rank, f.text_rank, f.similarity,
+         row_number() over (page order by f.score desc, f.vector_rank nulls last) as nth
   -- One primary-key lookup per candidate (`limit 1` keeps the planner from turning
   -- it into a join that scans every chunk the row-level policy lets through).
   from fused f cross join lateral (
@@ -93,6 +98,7 @@ ranked as (
     limit 1
   ) c
   where $10::text is null or c.fts @@ websearch_to_tsquery('english', $10)
+  window page as (partition by c.document_id)
 )
 select id, document_id, title, heading_path, content, url,
        score, vector_rank, text_rank, similarity
@@ -117,6 +123,8 @@ async def hybrid(
     per_document: int,
     required: str | None = None,
     text_budget: int = 1000,
+    title_weight: float = 1.0,
+    page_share: float = 0.0,
 ) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await conn.fetch(
         HYBRID_SQL,
@@ -131,5 +139,7 @@ async def hybrid(
         per_document,
         required,
         text_budget,
+        [1 / title_weight] * 3 + [1.0],
+        page_share,
     )
     return rows

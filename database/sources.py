@@ -338,3 +338,60 @@ async def store_document(
     await conn.execute(
         "update public.document_chunks set url = $2 where document_id = $1", document_id, source_url
     )
+
+
+async def configure(
+    conn: asyncpg.Connection,
+    source_id: uuid.UUID,
+    *,
+    include_patterns: Sequence[str],
+    exclude_patterns: Sequence[str],
+    max_pages: int,
+) -> None:
+    """Change which pages a source takes (its next sync, or the rest of a running one)."""
+    await conn.execute(
+        "update public.website_sources set include_patterns = $2, exclude_patterns = $3, "
+        "max_pages = $4 where id = $1",
+        source_id,
+        list(include_patterns),
+        list(exclude_patterns),
+        max_pages,
+    )
+
+
+async def sync_documents(conn: asyncpg.Connection, source_id: uuid.UUID) -> asyncpg.Record:
+    """The documents of the pages that the current (or last) sync stored: how many, how
+    many ingestion finished (READY or FAILED), how many failed, and their chunks."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        """
+        select count(d.id) as stored,
+               count(d.id) filter (where d.status in ('ready', 'failed')) as done,
+               count(d.id) filter (where d.status = 'failed') as failed,
+               coalesce(sum(d.chunk_count) filter (where d.status = 'ready'), 0)::int as chunks
+        from public.website_sources s
+        join public.source_pages p on p.source_id = s.id and p.sync_at = s.sync_started_at
+        join public.documents d on d.id = p.document_id
+        where s.id = $1 and p.state = 'stored'
+        """,
+        source_id,
+    )
+    assert row is not None  # an aggregate: always one row
+    return row
+
+
+async def failed_in_sync(conn: asyncpg.Connection, source_id: uuid.UUID) -> list[asyncpg.Record]:
+    """The pages of the current (or last) sync that failed, or whose document did: url
+    and a readable error."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """
+        select p.url, coalesce(p.error, d.error, 'failed') as error
+        from public.website_sources s
+        join public.source_pages p on p.source_id = s.id and p.sync_at = s.sync_started_at
+        left join public.documents d on d.id = p.document_id
+        where s.id = $1
+          and (p.state = 'failed' or (p.state = 'stored' and d.status = 'failed'))
+        order by p.created_at, p.id
+        """,
+        source_id,
+    )
+    return rows

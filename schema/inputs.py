@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from askbase.app.core.pagination import MAX_PAGE
+from askbase.app.core.validation import MAX_RETENTION_DAYS
 
 
 def page_size(default: int, limit: int = MAX_PAGE) -> Any:
@@ -153,5 +154,13 @@ class UpdateWebsiteInput:
         description=(
             "The IANA time zone (like Europe/Berlin) in which `activity` buckets hours and "
             "days. Null resets it to UTC, the default."
+        ),
+    )
+    retention_days: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description=(
+            f"Delete chats (with their messages and ratings) this many days after their "
+            f"last activity, 1..{MAX_RETENTION_DAYS}. Null resets it to the default: keep "
+            "chats until they are deleted."
         ),
     )

@@ -20,6 +20,8 @@ from askbase.app.auth.context import Context
 from askbase.app.knowledge.retrieval import MAX_LIMIT
 from askbase.resolvers import chats, documents, health, websites
 from askbase.resolvers import sources as website_sources
+from askbase.schema.console import ConsoleMutation
+from askbase.schema.handoff import HandoffMutation, HandoffQuery, HandoffSubscription
 from askbase.schema.inputs import (
     CreateWebsiteInput,
     UpdateWebsiteInput,
@@ -30,6 +32,7 @@ from askbase.schema.inputs import (
     scoping_id,
 )
 from askbase.schema.insights import InsightsMutation, InsightsQuery
+from askbase.schema.privacy import PrivacyMutation
 from askbase.schema.sources import WebsiteSource, WebsiteSourceInput
 from askbase.schema.types import (
     Chat,
@@ -57,7 +60,7 @@ Ctx = Info[Context, None]
         "may not see it; fields that list the objects of a parent fail with NOT_FOUND then."
     )
 )
-class Query(InsightsQuery):
+class Query(InsightsQuery, HandoffQuery):
     @strawberry.field(description="Whether the service and its database are up; no auth.")
     async def health(self, info: Ctx) -> Health:
         ok, database, version = await health.health(info.context)
@@ -223,7 +226,7 @@ class Query(InsightsQuery):
         "may not see, fails with NOT_FOUND."
     )
 )
-class Mutation(InsightsMutation):
+class Mutation(InsightsMutation, PrivacyMutation, HandoffMutation, ConsoleMutation):
     @strawberry.mutation(description="Creates a website owned by the caller (owners).")
     async def create_website(
         self,
@@ -398,7 +401,7 @@ class Mutation(InsightsMutation):
         "Events or multipart responses."
     )
 )
-class Subscription:
+class Subscription(HandoffSubscription):
     @strawberry.subscription(
         description=(
             "Stores the user message, retrieves context, streams the answer, stores it. "

@@ -122,6 +122,25 @@ class Role(Enum):
     USER = strawberry.enum_value("user", description="The person chatting: visitor or owner.")
     ASSISTANT = strawberry.enum_value("assistant", description="The website's assistant.")
     SYSTEM = strawberry.enum_value("system", description="Instructions to the model.")
+    OWNER = strawberry.enum_value(
+        "owner", description="A person of the website's team, replying in the chat (replyToChat)."
+    )
+
+
+@strawberry.enum(description="Whether a person of the website's team handles a chat.")
+class HandoffState(Enum):
+    NONE = strawberry.enum_value("none", description="The assistant answers.")
+    REQUESTED = strawberry.enum_value(
+        "requested",
+        description="A person was asked for (requestHuman); the assistant answers meanwhile.",
+    )
+    TAKEN_OVER = strawberry.enum_value(
+        "taken_over",
+        description=(
+            "The owner took the chat over (takeOverChat): the assistant stays silent until "
+            "releaseChat, and chatStream ends with ChatFailed code HUMAN_HANDLING."
+        ),
+    )
 
 
 @strawberry.enum(description="How far a message got.")
@@ -194,6 +213,13 @@ class ChatErrorCode(Enum):
     INTERNAL = strawberry.enum_value(
         "INTERNAL",
         description="An unexpected failure; the server logged it with the request id.",
+    )
+    HUMAN_HANDLING = strawberry.enum_value(
+        "HUMAN_HANDLING",
+        description=(
+            "Not a failure: the chat is taken over by the website's team, so the question "
+            "was stored and a person will reply (chatEvents delivers it)."
+        ),
     )
 
     @classmethod
@@ -271,6 +297,12 @@ class WebsiteSettings:
     time_zone: str = strawberry.field(
         description=("The IANA time zone in which `activity` buckets hours and days; default UTC.")
     )
+    retention_days: int | None = strawberry.field(
+        description=(
+            "Chats are deleted, with their messages and ratings, this many days after their "
+            "last activity (a scheduled job); null: kept until deleted (the default)."
+        )
+    )
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> WebsiteSettings:
@@ -287,6 +319,7 @@ class WebsiteSettings:
             allowed_origins=list(row["allowed_origins"]) if owner else None,
             trusted_documents_only=bool(public.get("trustedDocumentsOnly", False)),
             time_zone=str(public.get("timeZone") or "UTC"),
+            retention_days=public.get("retentionDays"),
         )
 
 
@@ -472,18 +505,42 @@ class MessageConnection:
 class Chat:
     id: strawberry.ID = strawberry.field(description="The chat's id.")
     website_id: strawberry.ID = strawberry.field(description="The website it belongs to.")
+    visitor_id: strawberry.ID | None = strawberry.field(
+        description=(
+            "The visitor who started it (startSession's `visitorId`, what deleteVisitorData "
+            "takes); null for the owner's own chats."
+        )
+    )
     title: str | None = strawberry.field(description="Its title, when one was given.")
     created_at: datetime = strawberry.field(description="When it was started.")
     updated_at: datetime = strawberry.field(description="When a message was last added.")
+    handoff: HandoffState = strawberry.field(
+        default=HandoffState.NONE,
+        description="Whether a person was asked for, or handles the chat now.",
+    )
+    handoff_note: str | None = strawberry.field(
+        default=None, description="What the person was asked for with (requestHuman's note)."
+    )
+    handoff_requested_at: datetime | None = strawberry.field(
+        default=None, description="When a person was asked for; null when none is pending."
+    )
+    taken_over_at: datetime | None = strawberry.field(
+        default=None, description="When the owner took the chat over; null when not."
+    )
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Chat:
         return cls(
             id=strawberry.ID(str(row["id"])),
             website_id=strawberry.ID(str(row["website_id"])),
+            visitor_id=strawberry.ID(str(row["visitor_id"])) if row.get("visitor_id") else None,
             title=row["title"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
+            handoff=HandoffState(row.get("handoff") or "none"),
+            handoff_note=row.get("handoff_note"),
+            handoff_requested_at=row.get("handoff_requested_at"),
+            taken_over_at=row.get("taken_over_at"),
         )
 
     @strawberry.field(description="The chat's messages, oldest first.")

@@ -19,6 +19,8 @@
       conversation: "Conversation", suggestions: "Suggested questions", newChat: "New conversation",
       rate: "Rate this answer", up: "Helpful", down: "Not helpful", comment: "What was missing? (optional)",
       sendComment: "Send feedback", thanks: "Thanks for your feedback.",
+      human: "Talk to a person", asked: "We told the team: a person will reply here.",
+      withTeam: "You are chatting with the team.", team: "{title} team",
     },
     de: {
       open: "Chat öffnen", close: "Chat schließen", title: "Fragen Sie uns",
@@ -33,6 +35,8 @@
       conversation: "Unterhaltung", suggestions: "Vorgeschlagene Fragen",
       newChat: "Neue Unterhaltung", rate: "Antwort bewerten", up: "Hilfreich", down: "Nicht hilfreich",
       comment: "Was hat gefehlt? (optional)", sendComment: "Feedback senden", thanks: "Danke für Ihr Feedback.",
+      human: "Mit einer Person sprechen", asked: "Das Team ist informiert und antwortet hier.",
+      withTeam: "Sie schreiben mit dem Team.", team: "Team von {title}",
     },
     fr: {
       open: "Ouvrir le chat", close: "Fermer le chat", title: "Posez-nous une question",
@@ -47,6 +51,8 @@
       conversation: "Conversation", suggestions: "Questions suggérées",
       newChat: "Nouvelle conversation", rate: "Évaluer cette réponse", up: "Utile", down: "Pas utile",
       comment: "Que manquait-il ? (facultatif)", sendComment: "Envoyer l’avis", thanks: "Merci pour votre avis.",
+      human: "Parler à une personne", asked: "L’équipe est prévenue et répondra ici.",
+      withTeam: "Vous discutez avec l’équipe.", team: "Équipe {title}",
     },
   };
 
@@ -335,7 +341,10 @@ header h2{flex:1;margin:0;font-size:16px;font-weight:600}
 .suggestions{display:flex;flex-wrap:wrap;gap:6px}
 .chip{border:1px solid var(--ab-primary);background:transparent;color:var(--ab-text);border-radius:999px;padding:5px 11px;font-size:13px;text-align:left}
 .chip:hover{background:var(--ab-surface)}
-.retry{margin-top:6px;border:1px solid var(--ab-border);background:var(--ab-bg);color:var(--ab-text);border-radius:8px;padding:3px 10px;font-size:13px}
+.retry,.human{margin-top:6px;border:1px solid var(--ab-border);background:var(--ab-bg);color:var(--ab-text);border-radius:8px;padding:3px 10px;font-size:13px}
+.team{align-self:flex-start;background:var(--ab-surface);border-left:3px solid var(--ab-primary)}
+.who{font-size:12px;font-weight:600;color:var(--ab-muted)}
+.handoff{display:flex;align-items:center;gap:8px;padding:0 10px}.handoff .note{margin:6px 0 0}
 .retry:disabled{opacity:.6;cursor:default}
 .rate{display:flex;flex-wrap:wrap;gap:4px;margin-top:6px;align-items:center}
 .rate>button{border:1px solid var(--ab-border);background:var(--ab-bg);color:var(--ab-muted);border-radius:8px;padding:3px 8px;display:grid}
@@ -438,6 +447,7 @@ font:inherit;color:var(--ab-text);background:var(--ab-bg)}
         const token = await this.token();
         const data = await this.client.request(OPS.chat, { w: this.options.websiteId }, token);
         this.save({ chatId: data.createChat.id });
+        this.watch();
       }
       return this.saved.chatId;
     }
@@ -471,10 +481,15 @@ font:inherit;color:var(--ab-text);background:var(--ab-bg)}
       this.input = el("textarea", { rows: "1", placeholder: t.placeholder, "aria-label": t.input, maxlength: "4000" });
       this.sendButton = el("button", { class: "send", type: "submit", "aria-label": t.send }, icon("send"));
       this.form = el("form", null, this.input, this.sendButton);
+      this.humanButton = el("button", { class: "human", type: "button" }, t.human);
+      this.handoffNote = el("span", { class: "note" });
+      this.humanButton.addEventListener("click", () => this.requestHuman());
+      this.humanButton.hidden = o.handoff === false;
       this.panel = el("div", {
         class: "panel", id: "ab-panel", role: "dialog", "aria-modal": "false",
         "aria-labelledby": "ab-title", hidden: true,
-      }, el("header", null, this.heading, this.resetButton, this.closeButton), this.log, this.live, this.form);
+      }, el("header", null, this.heading, this.resetButton, this.closeButton), this.log, this.live,
+      el("div", { class: "handoff" }, this.humanButton, this.handoffNote), this.form);
       this.root.append(this.panel, this.launcher);
       shadow.append(this.root);
 
@@ -604,14 +619,17 @@ font:inherit;color:var(--ab-text);background:var(--ab-bg)}
           this.showSources(node, m.sources);
           if (m.status === "COMPLETE") this.rateBar(node, m.id, m.feedback && m.feedback.rating);
           this.log.append(node);
-        }
+        } else if (m.role === "OWNER") this.teamMessage(m);
       }
       if (!messages.length) this.suggest();
       this.scroll();
+      this.watch();
     }
 
     newConversation() {
       if (this.streaming) this.stop();
+      this.unwatch();
+      this.setHandoff("NONE", true);
       this.save({ chatId: null });
       this.log.textContent = "";
       const welcome = this.options.welcomeMessage || (this.settings && this.settings.welcomeMessage);
@@ -639,6 +657,75 @@ font:inherit;color:var(--ab-text);background:var(--ab-bg)}
       if (role === "user") node.append(text);
       else node.append(el("div", { class: "body" }, markdown(text)));
       return node;
+    }
+
+    /** A message of the website's team (role OWNER), shown once. */
+    teamMessage(m) {
+      this.shown = this.shown || new Set();
+      if (this.shown.has(m.id)) return null;
+      this.shown.add(m.id);
+      const who = this.t.team.replace("{title}", (this.settings && this.settings.title) || "").trim();
+      const node = el("div", { class: "msg team" }, el("div", { class: "who" }, who), el("div", { class: "body" }, markdown(m.content)));
+      this.log.append(node);
+      return who;
+    }
+
+    /* ----- a human when needed ----- */
+
+    async requestHuman() {
+      this.humanButton.disabled = true;
+      try {
+        const chatId = await this.chatId();
+        const data = await this.client.request(OPS.human, { c: chatId }, await this.token());
+        this.setHandoff(data.requestHuman.handoff);
+      } catch (error) {
+        this.humanButton.disabled = false;
+        this.live.textContent = this.errorText(error);
+      }
+    }
+
+    setHandoff(state, quiet) {
+      const text = state === "REQUESTED" ? this.t.asked : state === "TAKEN_OVER" ? this.t.withTeam : "";
+      this.humanButton.hidden = state !== "NONE" || this.options.handoff === false;
+      this.humanButton.disabled = false;
+      if (this.handoffNote.textContent === text) return;
+      this.handoffNote.textContent = text;
+      if (text && !quiet) this.live.textContent = text;
+    }
+
+    /** The chat's activity (chatEvents) on the shared socket: hand-off changes, and the
+     * team's messages as they are written. */
+    watch() {
+      const chatId = this.saved.chatId;
+      if (!chatId || (this.watching && this.watching.chatId === chatId)) return;
+      this.unwatch();
+      const w = { chatId, tries: 0 };
+      this.watching = w;
+      const stop = (error) => {
+        if (this.watching !== w) return;
+        this.watching = null;
+        if (error && error.code === "NETWORK" && w.tries++ < 5) setTimeout(() => this.watching || this.watch(), 3000);
+      };
+      w.stop = this.client.subscribe(OPS.events, { c: chatId }, {
+        next: (payload) => {
+          if (payload.errors && payload.errors.length) return stop();
+          const event = payload.data && payload.data.chatEvents;
+          if (!event) return;
+          if (event.__typename === "HandoffChanged") return this.setHandoff(event.chat.handoff, !w.seen && (w.seen = true));
+          if (event.message.role !== "OWNER") return;
+          const who = this.teamMessage(event.message);
+          if (who) this.live.textContent = who + ": " + event.message.content;
+          this.scroll();
+        },
+        error: stop,
+        complete: () => stop(),
+      });
+    }
+
+    unwatch() {
+      const w = this.watching;
+      this.watching = null;
+      if (w && w.stop) w.stop();
     }
 
     showSources(node, sources) {
@@ -791,6 +878,12 @@ font:inherit;color:var(--ab-text);background:var(--ab-bg)}
                 this.rateBar(node, event.message.id);
                 break;
               case "ChatFailed":
+                if (event.code === "HUMAN_HANDLING") { // the team answers: no bubble of ours
+                  end();
+                  node.remove();
+                  this.setHandoff("TAKEN_OVER");
+                  break;
+                }
                 this.showSources(node, sources);
                 end(null, new GraphQLError(event.detail, event.code, event.retryAfter));
                 break;

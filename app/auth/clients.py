@@ -4,10 +4,13 @@ A forwarded-for header is believed only from a proxy inside TRUSTED_PROXY_CIDRS:
 chain is read from the right, past every trusted proxy, and the first address that no
 trusted proxy could have written is the client; an entry written by the client itself is
 never used. IPv6 clients are counted per /64, the block one subscriber usually holds.
+An address is never stored as it is: what goes into the database is `client_digest`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 
 from starlette.requests import HTTPConnection
@@ -58,3 +61,10 @@ def request_client(connection: HTTPConnection, settings: Settings) -> str:
         connection.headers.get(header) if header else None,
         settings.trusted_proxy_networks,
     )
+
+
+def client_digest(secret: bytes, client: str) -> str:
+    """A client key as it may be stored: HMAC-SHA256 under a server secret, so that the
+    address cannot be read back, nor found by hashing all 2^32 IPv4 addresses, without
+    the secret."""
+    return hmac.new(secret, client.encode(), hashlib.sha256).hexdigest()

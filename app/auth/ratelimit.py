@@ -10,6 +10,7 @@ from typing import Protocol
 import asyncpg
 from aiolimiter import AsyncLimiter
 
+from askbase.app.auth.clients import client_digest
 from askbase.app.core.errors import RateLimited
 from askbase.database import ratelimits
 
@@ -76,9 +77,17 @@ class PostgresLimiter:
 
 class RateLimits:
     def __init__(
-        self, ip_per_minute: float, website_per_minute: float, pool: asyncpg.Pool | None = None
+        self,
+        ip_per_minute: float,
+        website_per_minute: float,
+        pool: asyncpg.Pool | None = None,
+        *,
+        client_secret: bytes,
     ) -> None:
-        """In-process buckets, or shared ones in PostgreSQL when a pool is given."""
+        """In-process buckets, or shared ones in PostgreSQL when a pool is given. Clients
+        are counted by a keyed hash of their address (`client_secret`), never the address
+        itself, so the rate_limits table holds no IP address."""
+        self.client_secret = client_secret
         self.by_ip: Limiter
         self.by_website: Limiter
         if pool is None:
@@ -89,5 +98,5 @@ class RateLimits:
             self.by_website = PostgresLimiter(pool, "website", website_per_minute)
 
     async def check(self, client_ip: str, website_id: str) -> None:
-        await self.by_ip.hit(client_ip)
+        await self.by_ip.hit(client_digest(self.client_secret, client_ip))
         await self.by_website.hit(website_id)

@@ -77,6 +77,12 @@ class Keys:
         link's signature is never a valid token signature and the other way round."""
         return hmac.new(self.visitor_secret, b"askbase download links", hashlib.sha256).digest()
 
+    @property
+    def client_secret(self) -> bytes:
+        """Keys the hashes of client addresses (auth/clients.py `client_digest`): derived
+        from the visitor key like the download key, so every instance hashes alike."""
+        return hmac.new(self.visitor_secret, b"askbase client addresses", hashlib.sha256).digest()
+
 
 def local_secret(data_dir: Path) -> bytes:
     """The embedded mode's signing secret, created once in the data dir (mode 0600)."""

@@ -5,7 +5,9 @@ the caller's) happens before the first event. Then the user message and an empty
 assistant message (STREAMING) are stored in one transaction, and the assistant message is
 finalized in `finally`: COMPLETE with its usage, or INCOMPLETE with the text streamed so
 far when the model fails mid-answer or the client goes away, or FAILED when nothing was
-streamed. It is written once, so it is never lost and never duplicated.
+streamed. It is written once, so it is never lost and never duplicated. In a chat that
+the website's team has taken over (app/chat/handoff.py), the question is stored and not
+answered.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from askbase.app.auth.tokens import Visitor
 from askbase.app.chat.admission import Busy, Slot
 from askbase.app.chat.confidence import assess
 from askbase.app.chat.conversations import charge_for_chat, require_chat
+from askbase.app.chat.handoff import HANDLED_MESSAGE, HUMAN_HANDLING
 from askbase.app.chat.models import (
     CHARS_PER_TOKEN,
     AnswerRequest,
@@ -209,25 +212,35 @@ async def _answer(
     embedding.add_done_callback(_retrieve)
     try:
         async with ctx.db() as conn:
-            website_id: uuid.UUID = (await require_chat(conn, chat_id))["website_id"]
+            chat = await require_chat(conn, chat_id)
+            website_id: uuid.UUID = chat["website_id"]
             earlier = await messages.recent(conn, chat_id, 20)
             await messages.insert(
                 conn, chat_id=chat_id, website_id=website_id, role="user", content=text
             )
-            assistant = await messages.insert(
-                conn,
-                chat_id=chat_id,
-                website_id=website_id,
-                role="assistant",
-                content="",
-                status="streaming",
-            )
+            # A chat taken over is answered by a person of the website (app/chat/handoff.py).
+            handled = chat["handoff"] == "taken_over"
+            assistant = None
+            if not handled:
+                assistant = await messages.insert(
+                    conn,
+                    chat_id=chat_id,
+                    website_id=website_id,
+                    role="assistant",
+                    content="",
+                    status="streaming",
+                )
             await chats.touch(conn, chat_id)
-        async with ctx.service_db() as conn:  # model settings are owner-only columns
-            site = (await websites.by_ids(conn, [website_id], owner_view=True))[0]
+        if assistant is not None:
+            async with ctx.service_db() as conn:  # model settings are owner-only columns
+                site = (await websites.by_ids(conn, [website_id], owner_view=True))[0]
     except BaseException:
         embedding.cancel()
         raise
+    if assistant is None:
+        embedding.cancel()
+        yield FailedEvent(None, HUMAN_HANDLING, HANDLED_MESSAGE)
+        return
 
     message_id: uuid.UUID = assistant["id"]
     received: list[str] = []

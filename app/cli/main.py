@@ -1,4 +1,5 @@
-"""The `askbase` command: serve, migrate, token, worker, ingest, reindex, export-schema."""
+"""The `askbase` command: serve, migrate, token, console-link, worker, ingest, crawl, reindex,
+export-schema."""
 
 from __future__ import annotations
 
@@ -102,6 +103,28 @@ def token(args: argparse.Namespace) -> int:
     return 0
 
 
+def console_link(args: argparse.Namespace) -> int:
+    from askbase.app.cli.console import NoCodes
+    from askbase.app.cli.console import console_link as new_link
+    from askbase.app.tenancy.demo import DEMO_OWNER
+
+    settings = _settings()
+    try:
+        user_id = uuid.UUID(args.user_id) if args.user_id else DEMO_OWNER
+    except ValueError:
+        print("askbase: --user-id must be a UUID", file=sys.stderr)
+        return 2
+    try:
+        print(new_link(settings, user_id))
+    except NoCodes:
+        print(
+            "askbase: owners sign in to the console through Supabase Auth here",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
+
+
 def worker(args: argparse.Namespace) -> int:
     from askbase.app.cli.commands import run_worker
     from askbase.app.observability.logging import configure_logging
@@ -148,6 +171,54 @@ def ingest(args: argparse.Namespace) -> int:
     return 1 if summary.failed else 0
 
 
+def crawl(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from askbase.app.cli.crawl import crawl as run_crawl
+    from askbase.app.core.errors import BadUserInput
+    from askbase.app.knowledge.sources.owners import NewSource
+    from askbase.app.observability.logging import configure_logging
+
+    settings = _settings()
+    configure_logging(json=settings.log_json, level="WARNING")
+    try:
+        website_id = uuid.UUID(args.website)
+    except ValueError:
+        print("askbase: --website must be a website id (UUID)", file=sys.stderr)
+        return 2
+    new = NewSource(
+        url=args.url,
+        kind=args.kind.lower(),
+        include_patterns=tuple(args.include),
+        exclude_patterns=tuple(args.exclude),
+        max_pages=args.max_pages,
+    )
+    try:
+        summary = asyncio.run(
+            run_crawl(settings, website_id, new, args.workers, Console(stderr=True))
+        )
+    except BadUserInput as error:
+        print(f"askbase: {error.message}", file=sys.stderr)
+        return 2
+    except LookupError as error:
+        print(f"askbase: {error}", file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("askbase: interrupted; the same command resumes the sync", file=sys.stderr)
+        return 130
+    print(
+        f"{'resumed' if summary.resumed else 'synced'} {summary.url} "
+        f"(source {summary.source_id}): fetched {summary.fetched} pages; "
+        f"stored: {summary.stored} ({summary.chunks} chunks); unchanged: {summary.unchanged}; "
+        f"skipped: {summary.skipped}; removed: {summary.removed}; failed: {len(summary.failures)}"
+    )
+    if summary.error:
+        print(f"  the sync failed: {summary.error}")
+    for url, reason in summary.failures:
+        print(f"  {url}: {reason}")
+    return 0 if summary.ok else 1
+
+
 def reindex(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -189,6 +260,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ttl", type=int, default=30 * 24 * 3600, help="lifetime in seconds")
     p.set_defaults(run=token)
 
+    p = commands.add_parser(
+        "console-link", help="print a one-time sign-in link for the console (10 minutes)"
+    )
+    p.add_argument("--user-id", help="the owner's user id (UUID); default: the local owner")
+    p.set_defaults(run=console_link)
+
     p = commands.add_parser("worker", help="run ingestion workers (until SIGINT/SIGTERM)")
     p.add_argument("--concurrency", type=int, help="workers in this process (INGEST_WORKERS)")
     p.add_argument("--nice", type=int, default=0, help="lower this process's CPU priority")
@@ -200,6 +277,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--website", required=True, help="the website id")
     p.add_argument("--workers", type=int, default=2, help="parallel ingestion workers")
     p.set_defaults(run=ingest)
+
+    p = commands.add_parser(
+        "crawl", help="add a website source (or reuse it) and sync it here, with progress"
+    )
+    p.add_argument("url", help="the start URL (a sitemap for --kind SITEMAP)")
+    p.add_argument("--website", required=True, help="the website id")
+    p.add_argument(
+        "--kind",
+        choices=("CRAWL", "SITEMAP", "PAGE"),
+        default="CRAWL",
+        type=str.upper,
+        help="follow links (default), read a sitemap, or fetch one page",
+    )
+    p.add_argument("--max-pages", type=int, default=500, metavar="N", help="at most N pages")
+    p.add_argument("--include", action="append", default=[], metavar="GLOB", help="URLs to keep")
+    p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="URLs to skip")
+    p.add_argument("--workers", type=int, default=2, help="sync and ingestion workers")
+    p.set_defaults(run=crawl)
 
     p = commands.add_parser("reindex", help="re-embed every chunk with the configured embedder")
     p.set_defaults(run=reindex)

@@ -139,10 +139,17 @@ class Settings(BaseSettings):
     crawl_max_pages: int = Field(10_000, ge=1)  # the most `maxPages` may be
     crawl_max_sources: int = Field(20, ge=1)  # per website
 
+    # Hand-off webhooks (app/chat/webhooks.py), through the same guard as website sources:
+    # attempts per request, the wait before the first retry (doubled after each), and the
+    # deadline of one attempt.
+    handoff_webhook_attempts: int = Field(3, ge=1, le=10)
+    handoff_webhook_retry_seconds: float = Field(2.0, ge=0, le=600)
+    handoff_webhook_timeout_seconds: float = Field(10, gt=0, le=60)
+
     search_candidates: int = Field(40, ge=5, le=1000)
     search_rrf_k: int = Field(10, ge=1)  # tuned with bench/retrieval.py
     search_vector_weight: float = Field(1.0, ge=0)
-    search_text_weight: float = Field(0.25, ge=0)  # tuned with bench/retrieval.py
+    search_text_weight: float = Field(0.5, ge=0)  # tuned with bench/retrieval.py
     search_max_per_document: int = Field(1, ge=1, le=20)
     max_search_chars: int = Field(1000, ge=1)
 
@@ -167,7 +174,7 @@ class Settings(BaseSettings):
     # and each visitor's share. Measured with bench/overload.py on 2 cores.
     answer_slots: int = Field(4, ge=1, le=1000)
     answer_queue: int = Field(64, ge=0, le=100_000)
-    answer_queue_seconds: float = Field(2.0, gt=0, le=60)
+    answer_queue_seconds: float = Field(0.7, gt=0, le=60)
     answer_slots_per_website: int = Field(3, ge=1)
     answer_slots_per_visitor: int = Field(2, ge=1)
     answer_sources: int = Field(5, ge=1, le=20)

@@ -26,6 +26,7 @@ _ORIGIN = re.compile(
     r"[a-z0-9-]{1,63})(:\d{1,5})?$"
 )
 MAX_THEME_BYTES = 4096
+MAX_RETENTION_DAYS = 3650  # a website's `retentionDays`: ten years at most
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -143,6 +144,8 @@ class WebsiteUpdate(_Strict):
     trusted_documents_only: bool | None = None
     # An IANA name like Europe/Berlin; checked against the database's zone list.
     time_zone: str | None = Field(None, min_length=1, max_length=64)
+    # Chats are deleted this many days after their last activity (app/insights/privacy.py).
+    retention_days: int | None = Field(None, ge=1, le=MAX_RETENTION_DAYS)
 
     @field_validator("allowed_origins")
     @classmethod

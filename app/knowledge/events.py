@@ -1,7 +1,8 @@
 """Postgres LISTEN/NOTIFY, fanned out inside one process.
 
 One connection per process listens for document status changes (whoever made them, on
-any instance) and for new jobs. It reconnects by itself after a database outage.
+any instance), for new jobs, and for chat activity (database/migrations/010_handoff.sql).
+It reconnects by itself after a database outage.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import structlog
 
 DOCUMENTS = "askbase_documents"
 JOBS = "askbase_jobs"
+CHATS = "askbase_chats"
 log = structlog.get_logger("askbase.events")
 
 
@@ -32,6 +34,7 @@ class Events:
         self.recheck_seconds = 30.0 if listen else 1.0  # a watched document is re-read
         self.jobs_available = asyncio.Event()
         self._subscribers: dict[uuid.UUID, set[asyncio.Queue[str]]] = defaultdict(set)
+        self._chat_watchers: dict[uuid.UUID, set[asyncio.Queue[None]]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
 
@@ -60,6 +63,31 @@ class Events:
             if not self._subscribers[document_id]:
                 del self._subscribers[document_id]
 
+    @contextlib.asynccontextmanager
+    async def chat_activity(self, key: uuid.UUID) -> AsyncIterator[asyncio.Queue[None]]:
+        """A queue that gets a wake-up whenever something happens in a chat (`key`: its
+        id) or in any chat of a website (`key`: the website's id): a finished message, a
+        new chat, a hand-off change. What happened is read from the database."""
+        queue: asyncio.Queue[None] = asyncio.Queue(maxsize=1)
+        self._chat_watchers[key].add(queue)
+        try:
+            yield queue
+        finally:
+            self._chat_watchers[key].discard(queue)
+            if not self._chat_watchers[key]:
+                del self._chat_watchers[key]
+
+    def _on_chat(self, _conn: Any, _pid: int, _channel: str, payload: object) -> None:
+        try:
+            event = json.loads(str(payload))
+            keys = (uuid.UUID(event["chat"]), uuid.UUID(event["website"]))
+        except (ValueError, KeyError, TypeError):
+            return
+        for key in keys:
+            for queue in self._chat_watchers.get(key, ()):
+                with contextlib.suppress(asyncio.QueueFull):
+                    queue.put_nowait(None)
+
     def _on_document(self, _conn: Any, _pid: int, _channel: str, payload: object) -> None:
         try:
             event = json.loads(str(payload))
@@ -87,6 +115,7 @@ class Events:
             try:
                 await conn.add_listener(DOCUMENTS, self._on_document)
                 await conn.add_listener(JOBS, self._on_job)
+                await conn.add_listener(CHATS, self._on_chat)
                 delay = 0.5
                 self._connected.set()
                 # Whatever changed while we were away: let waiters look again.
@@ -95,6 +124,10 @@ class Events:
                     for queue in queues:
                         with contextlib.suppress(asyncio.QueueFull):
                             queue.put_nowait("")
+                for watchers in list(self._chat_watchers.values()):
+                    for watcher in watchers:
+                        with contextlib.suppress(asyncio.QueueFull):
+                            watcher.put_nowait(None)
                 while not lost.is_set():
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(lost.wait(), timeout=15)

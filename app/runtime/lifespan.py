@@ -11,6 +11,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
+from askbase.app.auth import console
 from askbase.app.core.settings import Settings
 from askbase.app.observability.tracing import Tracing, tracing_requested
 from askbase.app.runtime.services import open_services
@@ -30,6 +31,18 @@ async def with_demo(state: AppState, settings: Settings) -> AppState:
     return dataclasses.replace(state, demo_website_id=website_id)
 
 
+async def print_console_link(state: AppState) -> None:
+    """The console's sign-in link, for the local owner (who owns the demo website)."""
+    async with state.db.service() as conn:
+        code = await console.issue_code(conn, DEMO_OWNER)
+    link = console.sign_in_link(state.settings, code)
+    print(
+        f"askbase: the console at {link} (one sign-in within 10 minutes; "
+        "askbase console-link prints a new link)",
+        file=sys.stderr,
+    )
+
+
 def make_lifespan(settings: Settings) -> Any:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, AppState]]:
@@ -38,6 +51,8 @@ def make_lifespan(settings: Settings) -> Any:
             async with open_services(settings) as state:
                 if settings.demo_enabled:
                     state = await with_demo(state, settings)
+                if settings.development and console.codes_enabled(settings, state.keys):
+                    await print_console_link(state)
                 yield {"askbase": state}
                 # Answers cut by closing connections store their text before the pool goes.
                 await state.drain.wait(5)

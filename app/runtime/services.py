@@ -14,7 +14,9 @@ from askbase.app.auth.ratelimit import RateLimits
 from askbase.app.auth.tokens import TokenVerifier, load_keys
 from askbase.app.chat.admission import Admission
 from askbase.app.chat.answer import build_model
+from askbase.app.chat.webhooks import Webhooks
 from askbase.app.core.settings import Settings
+from askbase.app.insights.privacy import RetentionJob
 from askbase.app.knowledge.embedder_check import adopt_or_check
 from askbase.app.knowledge.embeddings import QueryCache, WordPieceCounter, build_embedder
 from askbase.app.knowledge.events import Events
@@ -23,7 +25,7 @@ from askbase.app.knowledge.sources.sync import run_sync_job
 from askbase.app.knowledge.storage import open_store
 from askbase.app.observability.metrics import Metrics
 from askbase.app.runtime.state import AppState
-from askbase.app.runtime.workers import WorkerProcess
+from askbase.app.runtime.workers import WorkerProcess, renice_backend
 from askbase.database.embedded import EmbeddedDatabase
 from askbase.database.migrate import migrate
 from askbase.database.pool import Database, create_pool
@@ -69,6 +71,7 @@ async def open_services(
     stored-vectors check (for `askbase reindex`). `dsn`: a database to use instead of
     the configured one (a worker started by a server with the embedded database).
     """
+    worker_of_embedded = dsn is not None
     dsn, embedded = database(settings, dsn)
     async with contextlib.AsyncExitStack() as stack:
         if embedded is not None:
@@ -92,7 +95,13 @@ async def open_services(
                 "set DATABASE_POOL_MODE=transaction"
             )
         pool = await create_pool(
-            dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max, mode=mode
+            dsn,
+            min_size=settings.db_pool_min,
+            max_size=settings.db_pool_max,
+            mode=mode,
+            # a niced worker of a server with the embedded database: its database
+            # sessions run at the worker's priority too
+            on_connect=renice_backend if worker_of_embedded else None,
         )
         stack.push_async_callback(pool.close)
         db = Database(pool)
@@ -118,6 +127,8 @@ async def open_services(
             per_visitor=settings.answer_slots_per_visitor,
             metrics=metrics,
         )
+        webhooks = Webhooks(db, settings, version("askbase"))
+        stack.push_async_callback(webhooks.aclose)
         state = AppState(
             settings=settings,
             db=db,
@@ -127,6 +138,7 @@ async def open_services(
                 settings.rate_limit_ip_per_minute,
                 settings.rate_limit_website_per_minute,
                 pool if settings.rate_limit_backend == "postgres" else None,
+                client_secret=keys.client_secret,
             ),
             version=version("askbase"),
             embedder=embedder,
@@ -139,11 +151,13 @@ async def open_services(
                 store=store,
                 pause=admission.pause_for_answers,  # chat before ingestion
                 sync=run_sync_job,  # website sources
+                housekeeping=RetentionJob(),  # chats past their website's retention
             ),
             store=store,
             chat_model=chat_model,
             metrics=metrics,
             admission=admission,
+            webhooks=webhooks,
         )
         stop = asyncio.Event()
         child = workers is None and settings.ingest_process and settings.ingest_workers > 0

@@ -9,6 +9,7 @@ from askbase.app.auth.ratelimit import RateLimits
 from askbase.app.auth.tokens import Keys, TokenVerifier
 from askbase.app.chat.admission import Admission
 from askbase.app.chat.models import ChatModel
+from askbase.app.chat.webhooks import Webhooks
 from askbase.app.core.settings import Settings
 from askbase.app.knowledge.embeddings import Embedder
 from askbase.app.knowledge.events import Events
@@ -34,5 +35,6 @@ class AppState:
     chat_model: ChatModel
     metrics: Metrics
     admission: Admission
+    webhooks: Webhooks  # hand-off webhooks (app/chat/webhooks.py)
     demo_website_id: uuid.UUID | None = None  # served at /demo
     drain: Drain = field(default_factory=Drain)

@@ -16,6 +16,7 @@ import contextlib
 import os
 import sys
 
+import asyncpg
 import structlog
 
 log = structlog.get_logger("askbase.workers")
@@ -91,6 +92,22 @@ class WorkerProcess:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+async def renice_backend(conn: asyncpg.Connection) -> None:
+    """Give the database server process behind `conn` this process's CPU priority. Only
+    for the embedded database, which runs on this machine: its writes for ingestion
+    (index updates of every stored chunk) then also yield to the server's answers. Where
+    the operating system does not allow it, nothing changes."""
+    niceness = os.nice(0)
+    if niceness <= 0:
+        return
+    pid = await conn.fetchval("select pg_backend_pid()")
+    try:
+        if os.getpriority(os.PRIO_PROCESS, pid) < niceness:
+            os.setpriority(os.PRIO_PROCESS, pid, niceness)
+    except OSError:
+        log.info("cannot lower the database process's priority", pid=pid)
 
 
 async def watch_parent(parent: int, stop: asyncio.Event) -> None:

@@ -23,6 +23,7 @@ _SETTINGS = {
     "theme": "theme",
     "trusted_documents_only": "trustedDocumentsOnly",  # read by auth/context.py too
     "time_zone": "timeZone",  # activity buckets (app/insights/activity.py)
+    "retention_days": "retentionDays",  # the retention job (app/insights/privacy.py)
 }
 
 

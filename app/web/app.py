@@ -47,6 +47,7 @@ from askbase.app.core.settings import Settings
 from askbase.app.observability.logging import RequestIdMiddleware
 from askbase.app.observability.tracing import tracing_requested
 from askbase.app.runtime.lifespan import make_lifespan
+from askbase.app.web.console import Console
 from askbase.app.web.decoding import (
     MalformedRequest,
     loads,
@@ -216,11 +217,11 @@ class GraphQLApp(GraphQL[Context, None]):
 
     @staticmethod
     async def _refuse(send: Send, request: Request, error: HTTPException) -> None:
+        # 406 (nothing acceptable) is the client's request too: BAD_USER_INPUT, one of
+        # the contract's codes, with the HTTP status saying which kind.
         code = (
             "GRAPHQL_VALIDATION_FAILED"
             if error.reason.startswith("Unknown operation")
-            else "NOT_ACCEPTABLE"
-            if error.status_code == 406
             else "BAD_USER_INPUT"
         )
         status, headers, reason = error.status_code, {}, error.reason
@@ -231,7 +232,7 @@ class GraphQLApp(GraphQL[Context, None]):
             and cause.operation_type == OperationType.SUBSCRIPTION
             and request.method == "POST"
         ):
-            status, code = 406, "NOT_ACCEPTABLE"
+            status = 406
             reason = (
                 "A subscription over HTTP needs `Accept: text/event-stream` (graphql-sse) "
                 "or `multipart/mixed;subscriptionSpec=1.0`; or use the WebSocket at /graphql."
@@ -389,6 +390,7 @@ def create_app(settings: Settings) -> Starlette:
             ),
             Route("/demo", demo_page, methods=["GET"]),
             *(ide.routes() if ide else []),
+            *Console.read().routes(),
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[

@@ -7,7 +7,7 @@ Queries and mutations are answered as JSON (`application/graphql-response+json` 
 stream would only make clients parse it harder (urql lists `text/event-stream` in its
 default `Accept`). A subscription needs a stream: server-sent events (graphql-sse's
 distinct connections mode) or `multipart/mixed; subscriptionSpec=1.0` (Apollo Client's
-HTTP subscriptions). With nothing acceptable, the answer is 406 NOT_ACCEPTABLE.
+HTTP subscriptions). With nothing acceptable, the answer is 406, code BAD_USER_INPUT.
 """
 
 from __future__ import annotations

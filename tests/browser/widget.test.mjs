@@ -170,7 +170,7 @@ test("the stop button completes the subscription and keeps the partial answer", 
   const answer = answers(page).last();
   assert.match(await answer.innerText(), /Stopped\./);
   const sent = await page.evaluate(() => window.__sent);
-  const subscribe = sent.find((m) => m.type === "subscribe");
+  const subscribe = sent.find((m) => m.type === "subscribe" && m.payload.query.includes("chatStream"));
   assert.ok(sent.some((m) => m.type === "complete" && m.id === subscribe.id), JSON.stringify(sent));
   await widget(page).getByRole("button", { name: "Send" }).waitFor();
   await page.screenshot({ path: `${ARTIFACTS}/stopped.png` });
@@ -462,6 +462,56 @@ test("a busy server: the widget says so and asks again by itself", async () => {
   assert.equal(await answers(page).count(), before + 1, "the refused attempt's bubble is replaced");
   assert.equal(await answers(page).last().getByRole("alert").count(), 0);
   assert.match(await answers(page).last().innerText(), /\w/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("talk to a person: the team takes over and replies live, the assistant stays silent", async () => {
+  const { page, context, errors } = await visitor();
+  const owner = async (query, variables) => {
+    const response = await fetch(BASE + "/graphql", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: "Bearer " + process.env.OWNER_TOKEN,
+        "x-test-client-ip": "10.0.200.1", // not the WebSocket's rate-limit bucket
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = await response.json();
+    assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+    return body.data;
+  };
+  await launcher(page).click();
+  const human = widget(page).getByRole("button", { name: "Talk to a person" });
+  await human.focus();
+  await page.keyboard.press("Enter");
+  await widget(page).locator(".handoff").getByText("We told the team: a person will reply here.").waitFor();
+  await human.waitFor({ state: "hidden" });
+  const chatId = await page.evaluate(() => JSON.parse(localStorage.getItem(Object.keys(localStorage)[0])).chatId);
+  assert.ok(chatId);
+
+  await owner("mutation($c: ID!) { takeOverChat(chatId: $c) { id } }", { c: chatId });
+  await widget(page).locator(".handoff").getByText("You are chatting with the team.").waitFor();
+  await owner("mutation($c: ID!, $m: String!) { replyToChat(chatId: $c, content: $m) { id } }", {
+    c: chatId, m: "Hello, this is **Sam** from the team.",
+  });
+  const team = widget(page).locator(".msg.team");
+  await team.getByText("Sam").waitFor();
+  assert.match(await team.locator(".who").innerText(), /team/i);
+  assert.equal(await team.locator("strong").innerText(), "Sam", "markdown, safely rendered");
+
+  const before = await answers(page).count();
+  await input(page).fill("Are you there?");
+  await input(page).press("Enter");
+  await widget(page).locator(".msg.user").getByText("Are you there?").waitFor();
+  await widget(page).getByRole("button", { name: "Send" }).waitFor();
+  assert.equal(await answers(page).count(), before, "no answer from the assistant");
+  assert.equal(await widget(page).getByRole("alert").count(), 0);
+  await page.screenshot({ path: `${ARTIFACTS}/team.png` });
+
+  await owner("mutation($c: ID!) { releaseChat(chatId: $c) { id } }", { c: chatId });
+  await human.waitFor();
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -50,6 +50,9 @@ INTERNAL = (
     "chunk_lexemes",
     "chunk_stats",
     "rate_limits",
+    "scheduled_runs",
+    "job_turns",
+    "console_codes",
 )
 
 
@@ -499,6 +502,15 @@ select a.id, g.id, a.website_id, $2, array_fill(0.1, array[384])::vector,
 from answer a, gap g
 """
 
+SEED_HANDOFF = """
+with hook as (
+  insert into public.handoff_webhooks (website_id, url, secret)
+  values ($1, 'https://hooks.example/askbase', 'seeded-secret')
+)
+insert into public.handoff_deliveries (website_id, chat_id, event_id, attempt, url, status_code, ok)
+values ($1, $2, gen_random_uuid(), 1, 'https://hooks.example/askbase', 200, true)
+"""
+
 
 async def seed(project: Project) -> Seeded:
     """Two owners' websites with a row in every table, written as the owner role (which
@@ -545,12 +557,24 @@ async def seed(project: Project) -> Seeded:
                     source,
                     site,
                 )
+            for site, chat in ((site_a, chats["alice"]), (site_b, chats["carol"])):
+                await conn.execute(SEED_HANDOFF, site, chat)  # a webhook and a delivery
             await conn.execute(
                 "insert into public.embedding_settings (model, dimension) values ('seeded', 384)"
             )
             await conn.execute(
                 "insert into public.rate_limits (key, level, updated_at)"
                 " values ('ip:192.0.2.1', 1, now())"
+            )
+            await conn.execute(
+                "insert into public.scheduled_runs (task, last_run_at) values ('retention', now())"
+            )
+            await conn.execute(
+                "insert into public.console_codes (code_hash, user_id, expires_at)"
+                " values ('\\x00', gen_random_uuid(), now() + interval '10 minutes')"
+            )
+            await conn.execute(
+                "insert into public.job_turns (website_id, served_at) values ($1, now())", site_a
             )
     finally:
         await conn.close()

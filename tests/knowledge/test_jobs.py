@@ -298,3 +298,18 @@ async def test_shutdown_hands_a_running_job_back(db: Database, tmp_path: Path) -
         status = await conn.fetchval("select status from documents where id = $1", doc)
     assert dict(job) == {"status": "queued", "error": "interrupted", "locked_by": None}
     assert status == "pending"
+
+
+async def test_websites_take_turns_in_the_queue(db: Database) -> None:
+    """A website with a backlog does not starve another: claims alternate between
+    websites, each website's own jobs in order."""
+    busy = await queue_documents(db, 5)
+    quiet = await queue_documents(db, 2)  # queued after all of the busy website's jobs
+    claimed = []
+    async with db.session("service_role", {"role": "service_role"}) as conn:
+        while (job := await jobs.claim(conn, "w", 60)) is not None:
+            claimed.append(job["document_id"])
+    assert sorted(claimed) == sorted(busy + quiet)
+    order = ["busy" if d in busy else "quiet" for d in claimed]
+    assert order[:4] == ["busy", "quiet", "busy", "quiet"], order
+    assert [d for d in claimed if d in busy] == busy and [d for d in claimed if d in quiet] == quiet

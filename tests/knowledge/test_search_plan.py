@@ -15,7 +15,7 @@ from askbase.database.pool import Database, create_pool
 from tests.conftest import Api, Tenant
 from tests.knowledge.test_search import add_text
 
-PARAMS = ("refunds warehouse", 40, 10.0, 1.0, 0.25, 5, 1, None, 1000)
+PARAMS = ("refunds warehouse", 40, 10.0, 1.0, 0.25, 5, 1, None, 1000, [1.0] * 4, 0.05)
 
 
 @pytest.mark.parametrize("caller", ["owner", "visitor"])

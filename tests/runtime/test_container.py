@@ -127,6 +127,7 @@ def test_the_images_steps_build_a_server_that_passes_its_healthcheck(
         )
         assert check.returncode == 0, check.stderr
         assert httpx.get(url + "/widget/chat-widget.js").status_code == 200
+        assert httpx.get(url + "/console/").status_code == 200  # the package carries it
         body = httpx.post(url + "/graphql", json={"query": "{ health { ok database version } }"})
         assert body.json()["data"]["health"]["database"] is True
         imported = subprocess.run(

@@ -35,6 +35,38 @@ def worker_processes(data_dir: Path) -> list[int]:
     return found
 
 
+def nice_of(pid: int) -> int | None:
+    try:
+        return os.getpriority(os.PRIO_PROCESS, pid)
+    except OSError:
+        return None
+
+
+def database_backends(data_dir: Path) -> list[int]:
+    """The processes of the embedded PostgreSQL in `data_dir` (its postmaster's children)."""
+    processes = [int(e.name) for e in Path("/proc").iterdir() if e.name.isdigit()]
+    postmasters = []
+    for pid in processes:
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if (
+            command.startswith(b"/")
+            and b"postgres" in command
+            and str(data_dir).encode() in command
+        ):
+            postmasters.append(pid)
+    found = []
+    for pid in processes:
+        try:
+            if parent_of(pid) in postmasters:
+                found.append(pid)
+        except (OSError, ValueError):
+            continue
+    return found
+
+
 def parent_of(pid: int) -> int:
     stat = Path(f"/proc/{pid}/stat").read_text()
     return int(stat.rsplit(")", 1)[1].split()[1])
@@ -80,6 +112,9 @@ async def test_the_server_ingests_in_a_niced_child_process(tmp_path: Path) -> No
             workers = worker_processes(data_dir)
             assert len(workers) == 1, workers
             assert os.getpriority(os.PRIO_PROCESS, workers[0]) == 12
+            # The embedded database's sessions of the worker run at its priority too.
+            niced = [pid for pid in database_backends(data_dir) if nice_of(pid) == 12]
+            assert niced, "no database session of the worker was reniced"
     assert await wait_until_gone(workers) == [], "the worker outlived the server"
 
 

@@ -47,7 +47,7 @@ async def test_subscriptions_need_a_streaming_transport(api: Api) -> None:
     response = await api.http.post(
         "/graphql", json={"query": query}, headers={"accept": "application/json"}
     )
-    coded(response, 406, "NOT_ACCEPTABLE")  # JSON cannot carry a stream
+    coded(response, 406, "BAD_USER_INPUT")  # JSON cannot carry a stream
 
 
 async def test_unknown_operation_names(api: Api) -> None:

@@ -107,7 +107,7 @@ async def test_q_zero_is_never_and_nothing_acceptable_is_406(api: Api) -> None:
         refused = await api.http.post("/graphql", json={"query": QUERY}, headers={"accept": accept})
         assert refused.status_code == 406, refused.text
         error = refused.json()["errors"][0]
-        assert error["extensions"]["code"] == "NOT_ACCEPTABLE"
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
         assert error["extensions"]["requestId"] == refused.headers["x-request-id"]
 
 

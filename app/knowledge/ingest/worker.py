@@ -18,6 +18,7 @@ import asyncpg
 import numpy as np
 import structlog
 
+from askbase.app.core.errors import is_outage
 from askbase.app.core.settings import Settings
 from askbase.app.knowledge.embeddings import Embedder, WordPieceCounter
 from askbase.app.knowledge.events import Events
@@ -54,6 +55,8 @@ class Ingestion:
     pause: Callable[[], Awaitable[None]] | None = None
     # Runs a claimed website-source sync job (app/knowledge/sources/sync.py).
     sync: Callable[[Ingestion, asyncpg.Record, str], Awaitable[None]] | None = None
+    # Scheduled upkeep run between jobs: the retention job (app/insights/privacy.py).
+    housekeeping: Callable[[Database], Awaitable[None]] | None = None
 
 
 async def ingest_document(
@@ -141,6 +144,11 @@ class Worker:
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 log.warning("worker cannot reach the database", error=type(error).__name__)
                 worked = False
+            except Exception as error:
+                if not is_outage(error):  # a connection caught mid-statement by an outage
+                    raise
+                log.warning("worker cannot reach the database", error=type(error).__name__)
+                worked = False
             if worked:
                 continue
             wake = self.events.jobs_available if self.events else asyncio.Event()
@@ -153,6 +161,8 @@ class Worker:
     async def run_once(self) -> bool:
         """Claim and process one job; False when there was none."""
         settings = self.ingestion.settings
+        if self.ingestion.housekeeping is not None:
+            await self.ingestion.housekeeping(self.ingestion.db)
         async with self.ingestion.db.service() as conn:
             attempts = settings.ingest_max_attempts
             abandoned = await jobs.fail_abandoned(

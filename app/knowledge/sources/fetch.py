@@ -136,6 +136,18 @@ class Guard:
         except TimeoutError:
             raise FetchFailed(f"no complete answer within {self.timeout_seconds:g} s") from None
 
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> Response:
+        """POST `body` to `url`, checked as for a GET; a redirect is not followed (it is
+        the answer). Used for webhooks (app/chat/webhooks.py)."""
+        try:
+            async with asyncio.timeout(self.timeout_seconds):
+                scheme, host, port, ip = await self.address(url)
+                return await self._request(
+                    url, scheme, host, port, ip, dict(headers), method="POST", content=body
+                )
+        except TimeoutError:
+            raise FetchFailed(f"no complete answer within {self.timeout_seconds:g} s") from None
+
     async def _get(self, url: str, headers: dict[str, str]) -> Response:
         for _hop in range(self.max_redirects + 1):
             scheme, host, port, ip = await self.address(url)
@@ -149,7 +161,15 @@ class Guard:
         raise FetchFailed(f"more than {self.max_redirects} redirects")
 
     async def _request(
-        self, url: str, scheme: str, host: str, port: int, ip: str, headers: dict[str, str]
+        self,
+        url: str,
+        scheme: str,
+        host: str,
+        port: int,
+        ip: str,
+        headers: dict[str, str],
+        method: str = "GET",
+        content: bytes | None = None,
     ) -> Response:
         parts = urlsplit(url)
         netloc = f"[{ip}]" if ":" in ip else ip
@@ -164,7 +184,7 @@ class Guard:
             "accept-encoding": "gzip, deflate",
         }
         client = self._client_now()
-        request = client.build_request("GET", target, headers=sent)
+        request = client.build_request(method, target, headers=sent, content=content)
         if scheme == "https":
             request.extensions["sni_hostname"] = host
         try:

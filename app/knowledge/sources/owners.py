@@ -10,6 +10,7 @@ import asyncpg
 from askbase.app.auth.context import Context, visible_website
 from askbase.app.core.errors import BadUserInput, NotFound
 from askbase.app.core.pagination import Page, check_first, decode_cursor, make_page
+from askbase.app.core.settings import Settings
 from askbase.app.knowledge.sources.discover import normalize, valid_glob
 from askbase.app.knowledge.sources.fetch import Guard, Refused, parse_allowed
 from askbase.app.knowledge.storage import object_path
@@ -28,9 +29,8 @@ class NewSource:
     resync_every_hours: int | None = None
 
 
-async def check(ctx: Context, new: NewSource) -> str:
-    """The normalised URL, or BAD_USER_INPUT with the reason."""
-    settings = ctx.state.settings
+async def check(settings: Settings, new: NewSource) -> str:
+    """The normalised URL, or BAD_USER_INPUT with the reason (also for `askbase crawl`)."""
     if new.kind not in KINDS:
         raise BadUserInput("`kind` must be CRAWL, SITEMAP or PAGE.", field="kind")
     url = new.url.strip()
@@ -67,7 +67,7 @@ async def check(ctx: Context, new: NewSource) -> str:
 async def add(ctx: Context, website_id: uuid.UUID, new: NewSource) -> asyncpg.Record:
     """Store the source and queue its first sync, in one transaction."""
     await ctx.owner()
-    url = await check(ctx, new)
+    url = await check(ctx.state.settings, new)
     async with ctx.db() as conn:
         await visible_website(conn, website_id)
         limit = ctx.state.settings.crawl_max_sources

@@ -342,7 +342,7 @@ class Sync:
                 url, "skipped", http_status=200, error=f"Cannot read this page: {error}."
             )
             return links
-        document_id = await self.write_document(
+        await self.write_document(
             known["document_id"] if known is not None else None,
             url,
             filename,
@@ -350,16 +350,10 @@ class Sync:
             body,
             sha,
             anchors,
-        )
-        await self.save(
-            url,
-            "stored",
-            http_status=200,
             title=title,
             links=links,
-            sha256=sha,
-            document_id=document_id,
-            **validators,
+            etag=validators["etag"],
+            last_modified=validators["last_modified"],
         )
         return links
 
@@ -372,9 +366,14 @@ class Sync:
         data: bytes,
         sha: str,
         anchors: dict[str, str],
-    ) -> uuid.UUID:
+        *,
+        title: str | None,
+        links: list[str],
+        etag: str | None,
+        last_modified: str | None,
+    ) -> None:
         """A new document for the page, or the page's document with its new content; its
-        ingestion is queued in the same transaction."""
+        ingestion is queued and the page recorded as STORED in the same transaction."""
         store = self.ingestion.store
         storage = "postgres" if store is None else store.kind
         async with self.ingestion.db.service() as conn:
@@ -407,7 +406,21 @@ class Sync:
                 anchors=anchors,
             )
             await jobs.enqueue(conn, document_id, self.website_id)
-        return document_id
+            await sources.save_page(
+                conn,
+                source_id=self.source_id,
+                website_id=self.website_id,
+                url=url,
+                sync_at=self.sync_at,
+                state="stored",
+                http_status=200,
+                title=title,
+                etag=etag,
+                last_modified=last_modified,
+                sha256=sha,
+                links=links,
+                document_id=document_id,
+            )
 
     async def remove_unseen(self) -> None:
         async with self.ingestion.db.service() as conn:
