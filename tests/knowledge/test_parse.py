@@ -53,3 +53,28 @@ def test_documentation_pages_keep_their_content_and_drop_their_furniture() -> No
     assert blocks[0] == blocks[0].__class__(
         "heading", "argparse — Parser for command-line options", level=1
     )
+
+
+CONSENT_PAGE = """<!doctype html><html><head><title>Returns</title></head><body>
+<div id="cookie-banner" class="cookie-consent"><p>We use cookies to improve your
+experience.</p><button>Accept all</button><button>Reject</button></div>
+<div class="cc-window"><span>This website uses cookies.</span></div>
+<div id="CybotCookiebotDialog"><p>Cookiebot consent text</p></div>
+<h1>Returns</h1><p>Items can be returned within thirty days of delivery.</p>
+<section class="cookie-policy"><h2>Our cookie policy</h2><p>{policy}</p></section>
+</body></html>"""
+
+
+def test_cookie_banners_are_dropped_but_a_page_about_cookies_is_kept() -> None:
+    policy = "We store a session cookie for sign-in and nothing else. " * 40
+    blocks = parse("html", CONSENT_PAGE.format(policy=policy).encode())
+    text = " ".join(b.text for b in blocks)
+    assert "returned within thirty days" in text
+    for banner in (
+        "We use cookies to improve",
+        "Accept all",
+        "This website uses cookies",
+        "Cookiebot consent text",
+    ):
+        assert banner not in text, banner
+    assert "Our cookie policy" in text and "session cookie for sign-in" in text

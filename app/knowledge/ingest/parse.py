@@ -138,6 +138,15 @@ _HTML_DROP = (
     "[role=navigation], [role=banner], [role=contentinfo], [role=search], [role=complementary], "
     "[aria-hidden=true], [hidden], a.headerlink"
 )
+# Cookie and consent banners, by the ids and classes of the common consent tools and of
+# hand-written ones; an element that matches is dropped only when it is short (a banner,
+# not a page section about cookies).
+_HTML_CONSENT = (
+    "[id*=cookie i], [class*=cookie i], [id*=consent i], [class*=consent i], "
+    "[id*=gdpr i], [class*=gdpr i], [aria-label*=cookie i], [aria-label*=consent i], "
+    "#onetrust-consent-sdk, #CybotCookiebotDialog, .cc-window, .osano-cm-window"
+)
+_BANNER_CHARS = 1500
 _HTML_MAIN = ("main", "[role=main]", "article")
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _LEAVES = {"p", "pre", "blockquote", "dd", "dt", "figcaption", "caption"}
@@ -150,6 +159,11 @@ def _html(data: bytes) -> list[Block]:
     tree = LexborHTMLParser(decode_text(data))
     for node in tree.css(_HTML_DROP):
         node.decompose()
+    for node in tree.css(_HTML_CONSENT):
+        if node.tag not in ("html", "body", "main", "article") and (
+            len(node.text(strip=True)) <= _BANNER_CHARS
+        ):
+            node.decompose()
     root = next((n for n in map(tree.css_first, _HTML_MAIN) if n is not None), tree.body)
     if root is None:
         return []
