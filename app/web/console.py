@@ -70,21 +70,7 @@ class Console:
         found = self.assets.get(request.path_params["name"])
         if found is None:
             return PlainTextResponse("Not Found", status_code=404)
-        etag = f'"{found.digest}"'
-        headers = {
-            "ETag": etag,
-            "Cache-Control": "public, max-age=31536000, immutable",
-            "Vary": "Accept-Encoding",
-            "X-Content-Type-Options": "nosniff",
-            "Cross-Origin-Resource-Policy": "same-origin",
-        }
-        if etag in request.headers.get("if-none-match", ""):
-            return Response(status_code=304, headers=headers)
-        body = found.body
-        if "gzip" in request.headers.get("accept-encoding", ""):
-            body = found.gzipped
-            headers["Content-Encoding"] = "gzip"
-        return Response(body, media_type=found.media_type, headers=headers)
+        return found.response(request)
 
     def routes(self) -> list[Route]:
         async def slash(request: Request) -> Response:

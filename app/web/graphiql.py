@@ -80,6 +80,25 @@ class Asset:
     def gzipped(self) -> bytes:
         return gzip.compress(self.body, 6, mtime=0)
 
+    def response(self, request: Request) -> Response:
+        """The file for good (its URL names its digest), gzipped when the client takes it,
+        or 304 for a copy the client already has."""
+        etag = f'"{self.digest}"'
+        headers = {
+            "ETag": etag,
+            "Cache-Control": "public, max-age=31536000, immutable",
+            "Vary": "Accept-Encoding",
+            "X-Content-Type-Options": "nosniff",
+            "Cross-Origin-Resource-Policy": "same-origin",
+        }
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        body = self.body
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            body = self.gzipped
+            headers["Content-Encoding"] = "gzip"
+        return Response(body, media_type=self.media_type, headers=headers)
+
 
 class GraphiQL:
     """The IDE page and the files it loads. The page names each file with its digest in
@@ -125,21 +144,7 @@ class GraphiQL:
         found = self.assets.get(request.path_params["name"])
         if found is None:
             return PlainTextResponse("Not Found", status_code=404)
-        etag = f'"{found.digest}"'
-        headers = {
-            "ETag": etag,
-            "Cache-Control": "public, max-age=31536000, immutable",
-            "Vary": "Accept-Encoding",
-            "X-Content-Type-Options": "nosniff",
-            "Cross-Origin-Resource-Policy": "same-origin",
-        }
-        if etag in request.headers.get("if-none-match", ""):
-            return Response(status_code=304, headers=headers)
-        body = found.body
-        if "gzip" in request.headers.get("accept-encoding", ""):
-            body = found.gzipped
-            headers["Content-Encoding"] = "gzip"
-        return Response(body, media_type=found.media_type, headers=headers)
+        return found.response(request)
 
     def routes(self) -> list[Route]:
         return [Route(ASSETS_PATH + "/{name}", self.asset, methods=["GET"])]
