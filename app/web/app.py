@@ -64,7 +64,7 @@ from askbase.app.web.guards import (
     wants_graphql_response,
 )
 from askbase.app.web.negotiation import GRAPHQL_RESPONSE, JSON, MULTIPART, SSE, negotiate
-from askbase.app.web.persisted import PersistedDocuments, PersistedQueryError, check_trusted
+from askbase.app.web.persisted import PersistedDocuments, PersistedQueryError
 from askbase.app.web.probes import health, health_db, metrics_endpoint
 from askbase.app.web.shutdown import AskbaseServer
 from askbase.app.web.sockets import (
@@ -208,9 +208,7 @@ class GraphQLApp(GraphQL[Context, None]):
         else (refused before parsing); a document a client registered by its hash (APQ)
         is kept once that check passed."""
         if isinstance(request_data, GraphQLRequestData) and request_data.query is not None:
-            await check_trusted(self.persisted, context, request_data.query)
-            if "persistedQuery" in (request_data.extensions or {}):
-                self.persisted.register(request_data.query)
+            await self.persisted.admit(context, request_data.query, request_data.extensions)
         return await super().execute_operation(
             request, request_adapter, request_data, context, root_value, sub_response
         )
@@ -260,8 +258,7 @@ class GraphQLApp(GraphQL[Context, None]):
             found = operation(await self._request_data(request))
         except MalformedRequest as error:
             raise HTTPException(400, str(error)) from None
-        resolved = self.persisted.resolve(found.query, found.extensions, found.document_id)
-        query = resolved.query if resolved else None
+        query = self.persisted.resolve(found.query, found.extensions, found.document_id)
         accept = request.headers.get("accept")
         choice = negotiate(accept, query, found.operation_name, streams=self.streams)
         if choice.media_type is None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from askbase.app.auth.context import Context
 from askbase.app.auth.tokens import Visitor
@@ -38,14 +37,6 @@ class PersistedQueryError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-
-
-@dataclass(frozen=True, slots=True)
-class Resolved:
-    """The text to run, and whether it is a trusted document."""
-
-    query: str
-    trusted: bool
 
 
 class PersistedDocuments:
@@ -72,34 +63,43 @@ class PersistedDocuments:
 
     def resolve(
         self, query: str | None, extensions: Mapping[str, object] | None, document_id: object
-    ) -> Resolved | None:
-        """The document a request names; None when it names none (no query, no hash: the
-        caller reports a missing query as before)."""
+    ) -> str | None:
+        """The text of the document a request names; None when it names none (no query,
+        no hash: the caller reports a missing query as before). Whether it is trusted is
+        asked only where it matters (`admit`)."""
         if document_id is not None:
             return self._by_document_id(query, document_id)
         persisted = (extensions or {}).get("persistedQuery")
         if persisted is None:
-            return None if query is None else Resolved(query, self.is_trusted(query))
+            return query
         digest = _apq_hash(persisted)
         if query is None:
             found = self.trusted.get(digest)
             if found is not None:
-                return Resolved(found, trusted=True)
+                return found
             if self.cache_size == 0:
                 raise PersistedQueryError(NOT_SUPPORTED, "PersistedQueryNotSupported")
             found = self._registered.get(digest)
             if found is None:
                 raise PersistedQueryError(NOT_FOUND, "PersistedQueryNotFound")
             self._registered.move_to_end(digest)
-            return Resolved(found, trusted=False)
+            return found
         if sha256_hex(query) != digest:
             raise PersistedQueryError(
                 "BAD_USER_INPUT",
                 "`extensions.persistedQuery.sha256Hash` is not the SHA-256 of `query`.",
             )
-        if digest in self.trusted:
-            return Resolved(query, trusted=True)
-        return Resolved(query, trusted=False)
+        return query
+
+    async def admit(
+        self, context: Context, query: str, extensions: Mapping[str, object] | None
+    ) -> None:
+        """What every transport does before it runs a resolved document: the
+        trusted-documents rule (PersistedQueryError FORBIDDEN), then the registration of
+        a document a client sent with its APQ hash."""
+        await check_trusted(self, context, query)
+        if "persistedQuery" in (extensions or {}):
+            self.register(query)
 
     def register(self, query: str) -> None:
         """Keep a document a client registered (after any trusted-only check passed)."""
@@ -113,7 +113,7 @@ class PersistedDocuments:
         while len(self._registered) > self.cache_size:
             self._registered.popitem(last=False)
 
-    def _by_document_id(self, query: str | None, document_id: object) -> Resolved:
+    def _by_document_id(self, query: str | None, document_id: object) -> str:
         digest = document_hash(document_id) if isinstance(document_id, str) else None
         if digest is None:
             raise PersistedQueryError(
@@ -126,7 +126,7 @@ class PersistedDocuments:
             raise PersistedQueryError(
                 "BAD_USER_INPUT", "`query` is not the document that `documentId` names."
             )
-        return Resolved(found, trusted=True)
+        return found
 
 
 def _apq_hash(persisted: object) -> str:

@@ -34,7 +34,7 @@ from strawberry.types.unset import UnsetType
 from askbase.app.auth.context import Context
 from askbase.app.observability.logging import request_id_var
 from askbase.app.web.decoding import MalformedRequest, loads, operation
-from askbase.app.web.persisted import PersistedDocuments, PersistedQueryError, check_trusted
+from askbase.app.web.persisted import PersistedDocuments, PersistedQueryError
 
 log = structlog.get_logger("askbase.ws")
 
@@ -174,14 +174,12 @@ async def prepare_operation(
     assert isinstance(persisted, PersistedDocuments), "the view has no persisted documents"
     try:
         found = operation(payload, "The payload")
-        resolved = persisted.resolve(found.query, found.extensions, found.document_id)
-        assert resolved is not None, "operation() lets no payload without a document through"
-        await check_trusted(persisted, context, resolved.query)
+        query = persisted.resolve(found.query, found.extensions, found.document_id)
+        assert query is not None, "operation() lets no payload without a document through"
+        await persisted.admit(context, query, found.extensions)
     except PersistedQueryError as error:
         return error_payload(error.message, error.code)
-    if found.query is not None and "persistedQuery" in (found.extensions or {}):
-        persisted.register(found.query)
-    return {**payload, "query": resolved.query}
+    return {**payload, "query": query}
 
 
 def _retrieve(task: asyncio.Task[Any]) -> None:
