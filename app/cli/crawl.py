@@ -17,10 +17,10 @@ import asyncpg
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from askbase.app.core.errors import BadUserInput
 from askbase.app.core.settings import Settings
 from askbase.app.knowledge.ingest.worker import Worker
 from askbase.app.knowledge.sources.owners import NewSource, check
+from askbase.app.knowledge.sources.owners import insert as insert_source
 from askbase.app.runtime.services import open_services
 from askbase.app.runtime.state import AppState
 from askbase.database import sources, websites
@@ -104,20 +104,8 @@ async def _source(
                 max_pages=new.max_pages,
             )
         else:
-            limit = state.settings.crawl_max_sources
-            if await sources.count_for(conn, website_id) >= limit:
-                raise BadUserInput(f"A website has at most {limit} sources.")
             resumed = False
-            source_id = await sources.insert(
-                conn,
-                website_id=website_id,
-                url=url,
-                kind=new.kind,
-                include_patterns=new.include_patterns,
-                exclude_patterns=new.exclude_patterns,
-                max_pages=new.max_pages,
-                resync_every_hours=None,
-            )
+            source_id = await insert_source(conn, state.settings, website_id, url, new)
         await sources.enqueue_sync(conn, source_id, website_id)
         row = await sources.by_id(conn, source_id)
     assert row is not None

@@ -64,25 +64,33 @@ async def check(settings: Settings, new: NewSource) -> str:
     return url if new.kind == "sitemap" else normal
 
 
+async def insert(
+    conn: asyncpg.Connection, settings: Settings, website_id: uuid.UUID, url: str, new: NewSource
+) -> uuid.UUID:
+    """Store a new source of a checked `url`, within the website's cap of sources."""
+    limit = settings.crawl_max_sources
+    if await sources.count_for(conn, website_id) >= limit:
+        raise BadUserInput(f"A website has at most {limit} sources.", field="websiteId")
+    source_id: uuid.UUID = await sources.insert(
+        conn,
+        website_id=website_id,
+        url=url,
+        kind=new.kind,
+        include_patterns=new.include_patterns,
+        exclude_patterns=new.exclude_patterns,
+        max_pages=new.max_pages,
+        resync_every_hours=new.resync_every_hours,
+    )
+    return source_id
+
+
 async def add(ctx: Context, website_id: uuid.UUID, new: NewSource) -> asyncpg.Record:
     """Store the source and queue its first sync, in one transaction."""
     await ctx.owner()
     url = await check(ctx.state.settings, new)
     async with ctx.db() as conn:
         await visible_website(conn, website_id)
-        limit = ctx.state.settings.crawl_max_sources
-        if await sources.count_for(conn, website_id) >= limit:
-            raise BadUserInput(f"A website has at most {limit} sources.", field="websiteId")
-        source_id = await sources.insert(
-            conn,
-            website_id=website_id,
-            url=url,
-            kind=new.kind,
-            include_patterns=new.include_patterns,
-            exclude_patterns=new.exclude_patterns,
-            max_pages=new.max_pages,
-            resync_every_hours=new.resync_every_hours,
-        )
+        source_id = await insert(conn, ctx.state.settings, website_id, url, new)
         await sources.enqueue_sync(conn, source_id, website_id)
         row = await sources.by_id(conn, source_id)
     assert row is not None
